@@ -1,0 +1,293 @@
+//! The command line as clap sees it: raw values only. `settings` validates and merges them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Examples (the CellMage code-generation workflow):
+  # state the requirements, get code back into a file
+  cellmage -p coder -x python -o kvstore.py \"a thread-safe key-value store with TTL\"
+  # refine the last answer in the same conversation
+  cellmage -c -x python -o kvstore.py \"good; now add type hints and docstrings\"
+  # a named thread for a Makefile rule or CI job
+  cellmage --conversation kvstore --snippet kvstore.py -p test_writer \"write pytest tests\"
+  # review a diff for security issues
+  git diff main... | cellmage -p security_reviewer \"review this change\"
+  # write every file of a multi-file answer into a directory
+  cellmage -p coder --write-files src/ \"a CLI skeleton: main.py and cli.py\"
+  # try the whole pipeline offline
+  cellmage --model echo --snippet README.md \"summarise this\"
+
+Exit codes:
+";
+
+/// Call an LLM from a shell, a Makefile or a CI job.
+///
+/// One invocation is one LLM call: a prompt, a persona, context snippets and the saved
+/// conversation go in; the answer comes out on stdout, or as code in files.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cellmage",
+    version,
+    about,
+    long_about = None,
+    after_help = after_help(),
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub ask: AskArgs,
+}
+
+fn after_help() -> String {
+    format!("{AFTER_HELP}{}", crate::error::table_text())
+}
+
+/// The flags of one LLM call.
+#[derive(Debug, Args, Default, Clone)]
+pub struct AskArgs {
+    /// The prompt (words are joined by spaces)
+    ///
+    /// With no prompt, piped stdin is the prompt; otherwise piped stdin becomes a snippet
+    /// labelled `stdin`, placed before the prompt.
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Vec<String>,
+
+    /// Read the prompt from FILE (`-` for stdin)
+    #[arg(long, value_name = "FILE")]
+    pub prompt_file: Option<PathBuf>,
+
+    /// Persona: a name or a path to a `.md` persona file
+    ///
+    /// Searched in the project's `.cellmage/personas/`, the user config dir's `personas/`,
+    /// `CELLMAGE_PERSONAS_DIRS`, then the built-ins (`cellmage personas list`).
+    #[arg(short, long, value_name = "NAME|PATH")]
+    pub persona: Option<String>,
+
+    /// Model name or alias
+    ///
+    /// `echo` is an offline model that answers with the prompt it was given.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Sampling temperature
+    #[arg(short, long, value_name = "T")]
+    pub temperature: Option<f64>,
+
+    /// Upper bound on the answer's tokens
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+
+    /// Extra request parameter (repeatable); VALUE is JSON when it parses, else a string
+    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub param: Vec<String>,
+
+    /// Context: a named snippet, file, directory, glob or `-` (repeatable)
+    ///
+    /// Directories are read recursively, respecting .gitignore and skipping hidden and
+    /// binary files. Each snippet is sent as its own user message before the prompt.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub snippet: Vec<String>,
+
+    /// Like --snippet, but sent as a system message
+    #[arg(long, value_name = "NAME|PATH")]
+    pub sys_snippet: Vec<String>,
+
+    /// Continue the most recent conversation
+    #[arg(short = 'c', long = "continue", conflicts_with = "conversation")]
+    pub continue_last: bool,
+
+    /// Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]
+    #[arg(long, value_name = "NAME")]
+    pub conversation: Option<String>,
+
+    /// Neither load nor record any conversation
+    #[arg(long, conflicts_with_all = ["continue_last", "conversation"])]
+    pub no_history: bool,
+
+    /// Ask for the whole answer at once instead of a stream
+    #[arg(long)]
+    pub no_stream: bool,
+
+    /// Print only code: first (default), last, all, a 1-based index or a language
+    #[arg(
+        short = 'x',
+        long,
+        value_name = "SELECTOR",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "first"
+    )]
+    pub extract: Option<String>,
+
+    /// Write what would be printed to FILE, atomically, only after a complete answer
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Create missing parent directories of --output
+    #[arg(long, requires = "output")]
+    pub mkdir: bool,
+
+    /// Write each fenced block whose path is given just above it into DIR
+    #[arg(long, value_name = "DIR")]
+    pub write_files: Option<PathBuf>,
+
+    /// Let --write-files replace existing files
+    #[arg(long)]
+    pub force: bool,
+
+    /// Accept an answer cut off by the token limit (exit 0, files written)
+    #[arg(long)]
+    pub allow_truncated: bool,
+
+    /// Print one JSON object with the answer, blocks, usage, cost and timings
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the status line on stderr even when it is not a terminal
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Print the exact request that would be sent (secrets redacted); no network
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Log each HTTP exchange (and retry) to stderr, secrets redacted
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Wire protocol: openai, anthropic or echo (default: from the model)
+    #[arg(long, value_name = "PROVIDER")]
+    pub provider: Option<String>,
+
+    /// Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+
+    /// Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+
+    /// How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Drop the oldest exchanges of the conversation when the request would not fit
+    #[arg(long)]
+    pub trim_history: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List, show, export, import and edit saved conversations
+    #[command(subcommand)]
+    History(HistoryCommand),
+    /// List or show personas
+    Personas {
+        #[command(subcommand)]
+        action: Option<PersonasCommand>,
+    },
+    /// List named snippets
+    Snippets,
+    /// List models and aliases with provider, context window and prices
+    Models,
+    /// Print every resolved setting and where it came from
+    Config,
+    /// Print a shell completion script (or write all of them into --dir)
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        #[arg(value_enum, required_unless_present = "dir")]
+        shell: Option<Shell>,
+        /// Write every script, with its conventional file name, into DIR
+        #[arg(long, value_name = "DIR", conflicts_with = "shell")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonasCommand {
+    /// List every persona and where it comes from
+    List,
+    /// Print a persona's file
+    Show { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// List conversations: name, updated, exchanges, model, cost, first prompt
+    List,
+    /// Print a conversation as a readable transcript
+    Show { name: String },
+    /// Export a conversation to stdout
+    Export {
+        name: String,
+        /// md or json
+        #[arg(long, value_enum, default_value = "md")]
+        format: ExportFormat,
+    },
+    /// Import a conversation from our Markdown or JSON export, or CellMage's Markdown
+    Import {
+        file: PathBuf,
+        /// Name of the imported conversation
+        #[arg(long = "as", value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Delete a conversation
+    Delete { name: String },
+    /// Drop the last exchange of a conversation
+    Undo { name: String },
+    /// Drop every exchange of a conversation, keeping the conversation
+    Clear { name: String },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Md,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn words_are_a_prompt_and_subcommands_are_subcommands() {
+        let cli = Cli::parse_from(["cellmage", "write", "a", "function"]);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.ask.prompt, ["write", "a", "function"]);
+        let cli = Cli::parse_from(["cellmage", "history", "list"]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::History(HistoryCommand::List))
+        ));
+    }
+
+    #[test]
+    fn extract_defaults_to_first_and_takes_equals() {
+        let cli = Cli::parse_from(["cellmage", "-x", "hi"]);
+        assert_eq!(cli.ask.extract.as_deref(), Some("first"));
+        assert_eq!(cli.ask.prompt, ["hi"]);
+        let cli = Cli::parse_from(["cellmage", "--extract=python", "hi"]);
+        assert_eq!(cli.ask.extract.as_deref(), Some("python"));
+    }
+}

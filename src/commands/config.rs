@@ -1,0 +1,83 @@
+//! `cellmage config`: every resolved setting and where it came from; `cellmage models`.
+
+use std::fmt::Display;
+
+use anyhow::Result;
+
+use super::print;
+use crate::settings::{KeySource, Settings, Sourced};
+
+fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
+    match value {
+        Some(s) => out.push_str(&format!(
+            "{key:<16} {:<40} ({})\n",
+            s.value.to_string(),
+            s.source
+        )),
+        None => out.push_str(&format!("{key:<16} {:<40} (unset)\n", "-")),
+    }
+}
+
+pub fn run(s: &Settings) -> Result<()> {
+    let mut out = String::new();
+    line(&mut out, "model", Some(&s.model));
+    line(&mut out, "provider", s.provider.as_ref());
+    line(&mut out, "api_base", Some(&s.api_base));
+    let key = s.api_key.as_ref().map(|k| {
+        let shown = match &k.value {
+            KeySource::Value(secret) => secret.describe(),
+            KeySource::Command(_) => "(from api_key_cmd, not run)".to_string(),
+        };
+        Sourced::new(shown, k.source.clone())
+    });
+    line(&mut out, "api_key", key.as_ref());
+    line(&mut out, "persona", s.persona.as_ref());
+    line(&mut out, "temperature", s.temperature.as_ref());
+    line(&mut out, "max_tokens", s.max_tokens.as_ref());
+    line(&mut out, "stream", Some(&s.stream));
+    let secs = |d: &Sourced<std::time::Duration>| {
+        Sourced::new(format!("{}s", d.value.as_secs_f64()), d.source.clone())
+    };
+    line(&mut out, "timeout", Some(&secs(&s.timeout)));
+    line(&mut out, "total_timeout", Some(&secs(&s.total_timeout)));
+    line(&mut out, "retries", Some(&s.retries));
+    let conversation = Sourced::new(
+        format!("{:?}", s.conversation.value),
+        s.conversation.source.clone(),
+    );
+    line(&mut out, "conversation", Some(&conversation));
+    for (name, value) in &s.headers {
+        out.push_str(&format!("{:<16} {name}: {value}\n", "header"));
+    }
+    for (name, value) in &s.params {
+        out.push_str(&format!("{:<16} {name} = {value}\n", "param"));
+    }
+    let p = &s.paths;
+    out.push_str(&format!(
+        "{:<16} {}\n",
+        "config_dir",
+        p.config_dir.display()
+    ));
+    out.push_str(&format!("{:<16} {}\n", "data_dir", p.data_dir.display()));
+    let project = p
+        .project_dir
+        .as_ref()
+        .map(|d| d.display().to_string())
+        .unwrap_or("-".into());
+    out.push_str(&format!("{:<16} {project}\n", "project_dir"));
+    for dir in &p.personas_dirs {
+        out.push_str(&format!("{:<16} {}\n", "personas_dir", dir.display()));
+    }
+    for dir in &p.snippets_dirs {
+        out.push_str(&format!("{:<16} {}\n", "snippets_dir", dir.display()));
+    }
+    print(&out)
+}
+
+pub fn models(s: &Settings) -> Result<()> {
+    let mut out = String::new();
+    for (alias, model) in &s.aliases {
+        out.push_str(&format!("{alias:<20} -> {model}\n"));
+    }
+    print(&out)
+}

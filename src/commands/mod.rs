@@ -1,0 +1,31 @@
+//! The subcommands: each prints what it is asked for, from the rooms that own the data.
+
+mod completions;
+mod config;
+mod personas;
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::settings::Settings;
+
+pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
+    match command {
+        Command::Personas { action } => personas::run(action, settings),
+        Command::Snippets => personas::snippets(settings),
+        Command::Models => config::models(settings),
+        Command::Config => config::run(settings),
+        Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
+        Command::History(_) => Err(crate::error::usage("history is not kept yet").into()),
+    }
+}
+
+/// Writes text to stdout, so that a closed pipe ends the command quietly.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}

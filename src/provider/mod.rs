@@ -1,0 +1,190 @@
+//! Providers: one file per wire protocol, pure body builders and parsers kept apart from the
+//! transport (`http`). The only room that talks to the network.
+
+pub mod echo;
+pub mod http;
+pub mod openai;
+pub mod retry;
+pub mod sse;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::{Map, Value};
+
+use crate::error::{Failure, Kind, usage};
+use crate::message::Message;
+use crate::secret::Secret;
+use crate::settings::{self, KeySource};
+
+/// The wire protocols cellmage speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    OpenAi,
+    Echo,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::OpenAi => "openai",
+            Protocol::Echo => "echo",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<Protocol> {
+        match name {
+            "openai" => Ok(Protocol::OpenAi),
+            "echo" => Ok(Protocol::Echo),
+            other => Err(usage(format!("unknown provider {other:?}"))
+                .hint("use openai or echo")
+                .into()),
+        }
+    }
+}
+
+/// What is sent: the model's wire name, the messages in order, and parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatRequest {
+    pub model: String,
+    pub messages: Vec<Message>,
+    pub params: Map<String, Value>,
+    pub stream: bool,
+}
+
+/// Where and how it is sent.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub protocol: Protocol,
+    pub base_url: String,
+    pub key: Option<KeySource>,
+    pub headers: Vec<(String, Secret)>,
+    pub timeout: Duration,
+    pub total_timeout: Duration,
+    pub retry: retry::Policy,
+    pub verbose: u8,
+}
+
+impl Endpoint {
+    /// The API key, running `api_key_cmd` if that is where it comes from. A missing key is
+    /// an error only for the hosted OpenAI API; local servers need none.
+    pub fn key(&self) -> Result<Option<Secret>> {
+        match &self.key {
+            Some(KeySource::Value(k)) => Ok(Some(k.clone())),
+            Some(KeySource::Command(cmd)) => settings::key_from_command(cmd).map(Some),
+            None if self.base_url.starts_with(settings::DEFAULT_API_BASE) => Err(usage(
+                "no API key for the OpenAI API",
+            )
+            .hint("set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline")
+            .into()),
+            None => Ok(None),
+        }
+    }
+
+    pub fn extra_headers(&self) -> Vec<(String, http::HeaderValue)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.clone(), http::HeaderValue::Secret(v.clone())))
+            .collect()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// A complete answer.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub text: String,
+    pub usage: Option<Usage>,
+    pub finish_reason: Option<String>,
+    /// Cut off by the token limit.
+    pub truncated: bool,
+    /// The model that answered, as the provider named it.
+    pub model: String,
+    pub duration: Duration,
+    pub retries: u32,
+}
+
+/// Where streamed text goes as it arrives.
+pub trait Sink {
+    fn chunk(&mut self, text: &str) -> std::io::Result<()>;
+}
+
+/// What a stream has delivered so far.
+#[derive(Debug, Default)]
+pub struct StreamState {
+    pub text: String,
+    pub finish_reason: Option<String>,
+    pub usage: Option<Usage>,
+    pub model: Option<String>,
+    /// The protocol's end-of-stream marker arrived.
+    pub done: bool,
+    /// Some text has been handed to the sink: from here on a failure cannot be retried.
+    pub emitted: bool,
+}
+
+impl StreamState {
+    pub fn push(&mut self, text: &str, sink: &mut dyn Sink) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.text.push_str(text);
+        self.emitted = true;
+        sink.chunk(text)?;
+        Ok(())
+    }
+
+    /// A stream is complete when the protocol said it ended.
+    pub fn complete(&self) -> bool {
+        self.done || self.finish_reason.is_some()
+    }
+}
+
+/// A response that is not the protocol: exit 8 with the first bytes of what came.
+pub fn protocol_error(what: &str, body: &str) -> anyhow::Error {
+    let head: String = body.chars().take(200).collect();
+    Failure::new(
+        Kind::Server,
+        format!("{what}: {}", head.replace(['\n', '\r'], " ")),
+    )
+    .hint("is the base URL an OpenAI-compatible API? (--api-base, CELLMAGE_API_BASE)")
+    .into()
+}
+
+pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
+    match endpoint.protocol {
+        Protocol::OpenAi => openai::complete(req, endpoint, sink),
+        Protocol::Echo => echo::complete(req, sink),
+    }
+}
+
+/// The exact request, secrets redacted, for `--dry-run`.
+pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
+    let (url, body, headers) = match endpoint.protocol {
+        Protocol::Echo => (
+            "echo: (offline, no network)".to_string(),
+            openai::body(req),
+            Vec::new(),
+        ),
+        Protocol::OpenAi => {
+            let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
+            (
+                openai::url(&endpoint.base_url),
+                openai::body(req),
+                openai::headers(endpoint, placeholder.as_ref()),
+            )
+        }
+    };
+    let mut out = format!("POST {url}\n");
+    for (name, value) in headers {
+        out.push_str(&format!("{name}: {}\n", value.redacted()));
+    }
+    out.push('\n');
+    out.push_str(&serde_json::to_string_pretty(&body).unwrap_or_default());
+    out.push('\n');
+    out
+}

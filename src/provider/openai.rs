@@ -1,0 +1,205 @@
+//! The OpenAI-compatible chat-completions protocol: pure body builder and parsers, plus the
+//! call itself through `http`.
+
+use anyhow::Result;
+use serde_json::{Map, Value, json};
+
+use super::http::{self, Exchange};
+use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
+
+pub fn url(base: &str) -> String {
+    format!("{}/chat/completions", base.trim_end_matches('/'))
+}
+
+/// The request body, byte for byte what is sent.
+pub fn body(req: &ChatRequest) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(req.model));
+    body.insert("messages".into(), json!(req.messages));
+    for (k, v) in &req.params {
+        body.insert(k.clone(), v.clone());
+    }
+    if req.stream {
+        body.insert("stream".into(), json!(true));
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    Value::Object(body)
+}
+
+pub fn headers(
+    endpoint: &Endpoint,
+    key: Option<&crate::secret::Secret>,
+) -> Vec<(String, http::HeaderValue)> {
+    let mut h = vec![(
+        "Content-Type".to_string(),
+        http::HeaderValue::Plain("application/json".into()),
+    )];
+    if let Some(key) = key {
+        h.push((
+            "Authorization".into(),
+            http::HeaderValue::Secret(crate::secret::Secret::new(format!(
+                "Bearer {}",
+                key.expose()
+            ))),
+        ));
+    }
+    h.extend(endpoint.extra_headers());
+    h
+}
+
+fn usage_of(v: &Value) -> Option<Usage> {
+    let u = v.get("usage").filter(|u| u.is_object())?;
+    Some(Usage {
+        input_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
+        output_tokens: u
+            .get("completion_tokens")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+    })
+}
+
+/// A whole (non-streaming) response.
+pub fn parse_response(
+    v: &Value,
+) -> Result<(String, Option<String>, Option<Usage>, Option<String>)> {
+    let choice = v
+        .get("choices")
+        .and_then(|c| c.get(0))
+        .ok_or_else(|| protocol_error("the response has no choices", &v.to_string()))?;
+    let text = choice
+        .pointer("/message/content")
+        .map(|c| c.as_str().unwrap_or_default().to_string())
+        .ok_or_else(|| protocol_error("the response's choice has no message", &v.to_string()))?;
+    let finish = choice
+        .get("finish_reason")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let model = v.get("model").and_then(Value::as_str).map(str::to_string);
+    Ok((text, finish, usage_of(v), model))
+}
+
+/// Applies one streamed chunk to the stream state.
+pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()> {
+    if data.trim() == "[DONE]" {
+        state.done = true;
+        return Ok(());
+    }
+    let v: Value = serde_json::from_str(data)
+        .map_err(|_| protocol_error("the stream sent a chunk that is not JSON", data))?;
+    if let Some(err) = v.get("error") {
+        return Err(http::error_in_stream(err));
+    }
+    if let Some(model) = v.get("model").and_then(Value::as_str) {
+        state.model.get_or_insert_with(|| model.to_string());
+    }
+    if let Some(usage) = usage_of(&v) {
+        state.usage = Some(usage);
+    }
+    for choice in v
+        .get("choices")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
+            state.push(text, sink)?;
+        }
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            state.finish_reason = Some(reason.to_string());
+        }
+    }
+    Ok(())
+}
+
+pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
+    let key = endpoint.key()?;
+    let exchange = Exchange {
+        url: url(&endpoint.base_url),
+        headers: headers(endpoint, key.as_ref()),
+        body: body(req).to_string(),
+    };
+    let outcome = http::call(
+        &exchange,
+        endpoint,
+        sink,
+        &mut |state, event, sink| apply_chunk(state, &event.data, sink),
+        &|v| parse_response(v),
+    )?;
+    let finish = outcome.state.finish_reason.clone();
+    Ok(Answer {
+        truncated: finish.as_deref() == Some("length"),
+        text: outcome.state.text,
+        finish_reason: finish,
+        usage: outcome.state.usage,
+        model: outcome.state.model.unwrap_or_else(|| req.model.clone()),
+        duration: outcome.duration,
+        retries: outcome.retries,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{Message, Role};
+
+    #[test]
+    fn body_has_model_messages_params_and_stream_options() {
+        let mut params = Map::new();
+        params.insert("temperature".into(), json!(0.2));
+        let req = ChatRequest {
+            model: "m".into(),
+            messages: vec![
+                Message::new(Role::System, "s"),
+                Message::new(Role::User, "u"),
+            ],
+            params,
+            stream: true,
+        };
+        assert_eq!(
+            body(&req),
+            json!({"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],
+                   "temperature":0.2,"stream":true,"stream_options":{"include_usage":true}})
+        );
+    }
+
+    #[test]
+    fn parses_a_whole_response() {
+        let v = json!({"model":"m-1","choices":[{"message":{"role":"assistant","content":"hi"},"finish_reason":"length"}],
+                       "usage":{"prompt_tokens":3,"completion_tokens":1}});
+        let (text, finish, usage, model) = parse_response(&v).unwrap();
+        assert_eq!(
+            (text.as_str(), finish.as_deref(), model.as_deref()),
+            ("hi", Some("length"), Some("m-1"))
+        );
+        assert_eq!(usage.unwrap().output_tokens, 1);
+        assert!(parse_response(&json!({"choices":[]})).is_err());
+    }
+
+    #[test]
+    fn chunks_accumulate_text_finish_and_usage() {
+        struct Collect(String);
+        impl Sink for Collect {
+            fn chunk(&mut self, t: &str) -> std::io::Result<()> {
+                self.0.push_str(t);
+                Ok(())
+            }
+        }
+        let mut sink = Collect(String::new());
+        let mut state = StreamState::default();
+        for data in [
+            r#"{"model":"m","choices":[{"delta":{"role":"assistant"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"he"}}]}"#,
+            r#"{"choices":[{"delta":{"content":"llo"},"finish_reason":"stop"}]}"#,
+            r#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            "[DONE]",
+        ] {
+            apply_chunk(&mut state, data, &mut sink).unwrap();
+        }
+        assert_eq!(sink.0, "hello");
+        assert_eq!(state.text, "hello");
+        assert_eq!(state.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(state.usage.unwrap().input_tokens, 5);
+        assert!(state.done);
+        assert!(apply_chunk(&mut state, "{not json", &mut sink).is_err());
+    }
+}

@@ -1,0 +1,60 @@
+//! One invocation, in the order of the design: settings → persona → context → conversation
+//! → plan → provider → output → record.
+
+use anyhow::Result;
+
+use crate::cli::Cli;
+use crate::conversation::{Exchange, Session};
+use crate::output::{Printer, StatusLine};
+use crate::settings::{Env, Settings};
+use crate::{commands, context, persona, plan, provider};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let env = Env::capture()?;
+    let settings = Settings::resolve(&cli.ask, &env)?;
+    if let Some(command) = cli.command {
+        return commands::dispatch(command, &settings);
+    }
+    let persona = match &settings.persona {
+        Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
+        None => None,
+    };
+    let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
+    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    let plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
+    if settings.dry_run {
+        return crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint));
+    }
+    let mut printer = Printer::new(&settings.output);
+    let answer = provider::complete(&plan.request, &plan.endpoint, &mut printer)?;
+    if !answer.truncated || settings.output.allow_truncated {
+        session.record(&exchange_of(&plan, &answer))?;
+    }
+    printer.finish(&answer, &status_of(&answer))
+}
+
+fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
+    Exchange {
+        time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+        model: plan.request.model.clone(),
+        provider: plan.endpoint.protocol.name().to_string(),
+        persona: plan.persona.clone(),
+        messages: plan.new_messages.clone(),
+        answer: answer.text.clone(),
+        usage: answer.usage,
+        finish_reason: answer.finish_reason.clone(),
+        cost: None,
+        duration_ms: answer.duration.as_millis() as u64,
+    }
+}
+
+fn status_of(answer: &provider::Answer) -> StatusLine {
+    StatusLine {
+        model: answer.model.clone(),
+        seconds: answer.duration.as_secs_f64(),
+        input_tokens: answer.usage.map(|u| u.input_tokens),
+        output_tokens: answer.usage.map(|u| u.output_tokens),
+        cost: None,
+        retries: answer.retries,
+    }
+}

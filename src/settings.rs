@@ -1,0 +1,734 @@
+//! Merging built-in defaults < user config < project config < environment < flags into one
+//! validated `Settings`. This is the only module that reads environment variables.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::cli::AskArgs;
+use crate::error::usage;
+use crate::secret::Secret;
+
+pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
+pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
+pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
+pub const DEFAULT_TOTAL_TIMEOUT_SECS: f64 = 900.0;
+pub const DEFAULT_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_BACKOFF_SECS: f64 = 0.5;
+pub const DEFAULT_RETRY_MAX_WAIT_SECS: f64 = 60.0;
+
+/// A snapshot of the process environment, so settings can be unit-tested with tables.
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+    pub cwd: PathBuf,
+    pub stderr_is_tty: bool,
+    pub stdin_is_tty: bool,
+}
+
+impl Env {
+    pub fn capture() -> Result<Env> {
+        use std::io::IsTerminal;
+        Ok(Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+            cwd: std::env::current_dir().context("cannot read the working directory")?,
+            stderr_is_tty: std::io::stderr().is_terminal(),
+            stdin_is_tty: std::io::stdin().is_terminal(),
+        })
+    }
+
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)], cwd: &Path) -> Env {
+        Env {
+            vars: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            cwd: cwd.to_path_buf(),
+            ..Env::default()
+        }
+    }
+
+    /// A variable's value; set-but-empty counts as unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The first of several variables that is set, with its name.
+    fn first(&self, names: &[&'static str]) -> Option<(&'static str, &str)> {
+        names.iter().find_map(|n| self.get(n).map(|v| (*n, v)))
+    }
+
+    fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> {
+        self.vars
+            .iter()
+            .filter_map(move |(k, v)| Some((k.strip_prefix(prefix)?, v.as_str())))
+    }
+}
+
+/// Where a setting's value came from, for `cellmage config`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    UserConfig,
+    ProjectConfig,
+    Env(String),
+    Flag(&'static str),
+    Persona(String),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::UserConfig => f.write_str("user config"),
+            Source::ProjectConfig => f.write_str("project config"),
+            Source::Env(name) => write!(f, "env {name}"),
+            Source::Flag(name) => write!(f, "flag {name}"),
+            Source::Persona(name) => write!(f, "persona {name}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sourced<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+impl<T> Sourced<T> {
+    pub fn new(value: T, source: Source) -> Self {
+        Sourced { value, source }
+    }
+}
+
+/// One config file (`config.toml`, user or project). Every key is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(alias = "default_model")]
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub api_base: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_cmd: Option<String>,
+    pub persona: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub stream: Option<bool>,
+    pub timeout: Option<f64>,
+    pub total_timeout: Option<f64>,
+    pub retries: Option<u32>,
+    pub retry_backoff: Option<f64>,
+    pub retry_max_wait: Option<f64>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+}
+
+impl ConfigFile {
+    /// Reads a config file; a missing file is an empty config, a broken one is exit 2.
+    pub fn load(path: &Path) -> Result<Option<ConfigFile>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(
+                    usage(format!("cannot read config file {}: {e}", path.display())).into(),
+                );
+            }
+        };
+        let parsed = toml::from_str(&text).map_err(|e| {
+            let msg = e.to_string().replace('\n', " ");
+            usage(format!(
+                "invalid config file {}: {}",
+                path.display(),
+                msg.trim()
+            ))
+        })?;
+        Ok(Some(parsed))
+    }
+}
+
+/// How the key is obtained: a value, or a command run only when a request is sent.
+#[derive(Clone, Debug)]
+pub enum KeySource {
+    Value(Secret),
+    Command(String),
+}
+
+/// Which conversation a call belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConversationChoice {
+    /// No flag: a new conversation.
+    New,
+    /// `-c`: the most recent one.
+    Last,
+    /// `--conversation NAME` or `CELLMAGE_CONVERSATION`.
+    Named(String),
+    /// `--no-history`.
+    Off,
+}
+
+/// Where things live.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub project_dir: Option<PathBuf>,
+    pub cwd: PathBuf,
+    pub personas_dirs: Vec<PathBuf>,
+    pub snippets_dirs: Vec<PathBuf>,
+}
+
+/// What to do with the answer once it has arrived.
+#[derive(Clone, Debug, Default)]
+pub struct OutputOptions {
+    pub extract: Option<String>,
+    pub output: Option<PathBuf>,
+    pub mkdir: bool,
+    pub write_files: Option<PathBuf>,
+    pub force: bool,
+    pub allow_truncated: bool,
+    pub json: bool,
+    pub status_line: bool,
+    pub spinner: bool,
+    pub verbose: u8,
+}
+
+/// Everything one invocation needs to know, validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub model: Sourced<String>,
+    pub provider: Option<Sourced<String>>,
+    pub api_base: Sourced<String>,
+    pub api_key: Option<Sourced<KeySource>>,
+    pub headers: Vec<(String, Secret)>,
+    pub persona: Option<Sourced<String>>,
+    pub temperature: Option<Sourced<f64>>,
+    pub max_tokens: Option<Sourced<u64>>,
+    pub params: Map<String, Value>,
+    pub stream: Sourced<bool>,
+    pub timeout: Sourced<Duration>,
+    pub total_timeout: Sourced<Duration>,
+    pub retries: Sourced<u32>,
+    /// The first retry's wait; doubled each retry.
+    pub retry_backoff: Duration,
+    /// The longest wait accepted, from backoff or the provider's Retry-After.
+    pub retry_max_wait: Duration,
+    pub conversation: Sourced<ConversationChoice>,
+    pub aliases: BTreeMap<String, String>,
+    pub paths: Paths,
+    pub output: OutputOptions,
+    pub dry_run: bool,
+    pub trim_history: bool,
+    pub stdin_is_tty: bool,
+}
+
+/// The config layers, lowest precedence first.
+struct Layers {
+    user: ConfigFile,
+    project: ConfigFile,
+}
+
+impl Layers {
+    /// The highest-precedence config value of a key, with its source.
+    fn pick<T: Clone>(&self, get: impl Fn(&ConfigFile) -> Option<T>) -> Option<Sourced<T>> {
+        get(&self.project)
+            .map(|v| Sourced::new(v, Source::ProjectConfig))
+            .or_else(|| get(&self.user).map(|v| Sourced::new(v, Source::UserConfig)))
+    }
+}
+
+/// Flag, else environment, else config: the one precedence rule.
+fn layered<T: Clone>(
+    flag: Option<(T, &'static str)>,
+    env: Option<(T, String)>,
+    config: Option<Sourced<T>>,
+) -> Option<Sourced<T>> {
+    flag.map(|(v, name)| Sourced::new(v, Source::Flag(name)))
+        .or_else(|| env.map(|(v, name)| Sourced::new(v, Source::Env(name))))
+        .or(config)
+}
+
+fn env_parsed<T: std::str::FromStr>(env: &Env, name: &'static str) -> Result<Option<(T, String)>> {
+    match env.get(name) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(|v| Some((v, name.to_string())))
+            .map_err(|_| {
+                usage(format!(
+                    "invalid value {raw:?} in environment variable {name}"
+                ))
+                .into()
+            }),
+    }
+}
+
+fn env_str(env: &Env, names: &[&'static str]) -> Option<(String, String)> {
+    env.first(names)
+        .map(|(n, v)| (v.to_string(), n.to_string()))
+}
+
+fn seconds(value: f64, what: &str) -> Result<Duration> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            usage(format!(
+                "{what} must be a positive number of seconds, not {value}"
+            ))
+            .into()
+        })
+}
+
+impl Settings {
+    pub fn resolve(ask: &AskArgs, env: &Env) -> Result<Settings> {
+        let paths = resolve_paths(env)?;
+        let layers = Layers {
+            user: ConfigFile::load(&paths.config_dir.join("config.toml"))?.unwrap_or_default(),
+            project: match &paths.project_dir {
+                Some(dir) => ConfigFile::load(&dir.join("config.toml"))?.unwrap_or_default(),
+                None => ConfigFile::default(),
+            },
+        };
+        let model = layered(
+            ask.model.clone().map(|m| (m, "--model")),
+            env_str(env, &["CELLMAGE_DEFAULT_MODEL", "CELLMAGE_MODEL"]),
+            layers.pick(|c| c.model.clone()),
+        )
+        .unwrap_or_else(|| Sourced::new(DEFAULT_MODEL.to_string(), Source::Default));
+        let api_base = layered(
+            ask.api_base.clone().map(|b| (b, "--api-base")),
+            env_str(
+                env,
+                &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
+            ),
+            layers.pick(|c| c.api_base.clone()),
+        )
+        .unwrap_or_else(|| Sourced::new(DEFAULT_API_BASE.to_string(), Source::Default));
+        let mut temperature = layered(
+            ask.temperature.map(|t| (t, "--temperature")),
+            env_parsed(env, "CELLMAGE_TEMPERATURE")?,
+            layers.pick(|c| c.temperature),
+        );
+        if let Some(t) = &temperature {
+            if !(0.0..=2.0).contains(&t.value) {
+                return Err(usage(format!(
+                    "temperature must be between 0 and 2, not {}",
+                    t.value
+                ))
+                .into());
+            }
+        }
+        temperature = temperature.filter(|t| t.value.is_finite());
+        let timeout = layered(
+            ask.timeout.map(|t| (t, "--timeout")),
+            env_parsed(env, "CELLMAGE_TIMEOUT")?,
+            layers.pick(|c| c.timeout),
+        )
+        .unwrap_or_else(|| Sourced::new(DEFAULT_TIMEOUT_SECS, Source::Default));
+        let total_timeout = layered(
+            None,
+            env_parsed(env, "CELLMAGE_TOTAL_TIMEOUT")?,
+            layers.pick(|c| c.total_timeout),
+        )
+        .unwrap_or_else(|| Sourced::new(DEFAULT_TOTAL_TIMEOUT_SECS, Source::Default));
+        Ok(Settings {
+            provider: layered(
+                ask.provider.clone().map(|p| (p, "--provider")),
+                env_str(env, &["CELLMAGE_PROVIDER"]),
+                layers.pick(|c| c.provider.clone()),
+            ),
+            api_key: resolve_key(env, &layers),
+            headers: resolve_headers(env, &layers),
+            persona: layered(
+                ask.persona.clone().map(|p| (p, "--persona")),
+                env_str(env, &["CELLMAGE_PERSONA"]),
+                layers.pick(|c| c.persona.clone()),
+            ),
+            temperature,
+            max_tokens: layered(
+                ask.max_tokens.map(|t| (t, "--max-tokens")),
+                env_parsed(env, "CELLMAGE_MAX_TOKENS")?,
+                layers.pick(|c| c.max_tokens),
+            ),
+            params: resolve_params(&ask.param, &layers),
+            stream: layered(
+                ask.no_stream.then_some((false, "--no-stream")),
+                None,
+                layers.pick(|c| c.stream),
+            )
+            .unwrap_or_else(|| Sourced::new(true, Source::Default)),
+            timeout: Sourced::new(seconds(timeout.value, "timeout")?, timeout.source),
+            total_timeout: Sourced::new(
+                seconds(total_timeout.value, "total_timeout")?,
+                total_timeout.source,
+            ),
+            retries: layered(
+                ask.retries.map(|r| (r, "--retries")),
+                env_parsed(env, "CELLMAGE_RETRIES")?,
+                layers.pick(|c| c.retries),
+            )
+            .unwrap_or_else(|| Sourced::new(DEFAULT_RETRIES, Source::Default)),
+            retry_backoff: seconds(
+                layered(
+                    None,
+                    env_parsed(env, "CELLMAGE_RETRY_BACKOFF")?,
+                    layers.pick(|c| c.retry_backoff),
+                )
+                .map_or(DEFAULT_RETRY_BACKOFF_SECS, |s| s.value),
+                "retry_backoff",
+            )?,
+            retry_max_wait: seconds(
+                layered(
+                    None,
+                    env_parsed(env, "CELLMAGE_RETRY_MAX_WAIT")?,
+                    layers.pick(|c| c.retry_max_wait),
+                )
+                .map_or(DEFAULT_RETRY_MAX_WAIT_SECS, |s| s.value),
+                "retry_max_wait",
+            )?,
+            conversation: resolve_conversation(ask, env),
+            aliases: layers
+                .user
+                .aliases
+                .iter()
+                .chain(&layers.project.aliases)
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            output: OutputOptions {
+                extract: ask.extract.clone(),
+                output: ask.output.clone(),
+                mkdir: ask.mkdir,
+                write_files: ask.write_files.clone(),
+                force: ask.force,
+                allow_truncated: ask.allow_truncated,
+                json: ask.json,
+                status_line: ask.stats || (env.stderr_is_tty && !ask.json),
+                spinner: env.stderr_is_tty,
+                verbose: ask.verbose,
+            },
+            dry_run: ask.dry_run,
+            trim_history: ask.trim_history,
+            stdin_is_tty: env.stdin_is_tty,
+            model,
+            api_base,
+            paths,
+        })
+    }
+}
+
+fn resolve_paths(env: &Env) -> Result<Paths> {
+    let dirs = directories::ProjectDirs::from("", "", "cellmage");
+    let config_dir = env
+        .get("CELLMAGE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs.as_ref().map(|d| d.config_dir().to_path_buf()))
+        .ok_or_else(|| usage("cannot find a config directory").hint("set CELLMAGE_CONFIG_DIR"))?;
+    let data_dir = env
+        .get("CELLMAGE_DATA_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs.as_ref().map(|d| d.data_dir().to_path_buf()))
+        .ok_or_else(|| usage("cannot find a data directory").hint("set CELLMAGE_DATA_DIR"))?;
+    let project_dir = env
+        .cwd
+        .ancestors()
+        .map(|dir| dir.join(".cellmage"))
+        .find(|dir| dir.is_dir());
+    let extra = |name: &str| -> Vec<PathBuf> {
+        env.get(name)
+            .map(|list| {
+                std::env::split_paths(list)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let search = |sub: &str, var: &str| -> Vec<PathBuf> {
+        project_dir
+            .iter()
+            .map(|p| p.join(sub))
+            .chain([config_dir.join(sub)])
+            .chain(extra(var))
+            .collect()
+    };
+    Ok(Paths {
+        personas_dirs: search("personas", "CELLMAGE_PERSONAS_DIRS"),
+        snippets_dirs: search("snippets", "CELLMAGE_SNIPPETS_DIRS"),
+        cwd: env.cwd.clone(),
+        config_dir,
+        data_dir,
+        project_dir,
+    })
+}
+
+fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
+    let from_env = |name: &str, source: Source| {
+        env.get(name)
+            .map(|v| Sourced::new(KeySource::Value(Secret::new(v.trim())), source))
+    };
+    env.first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
+        .map(|(name, v)| {
+            Sourced::new(
+                KeySource::Value(Secret::new(v.trim())),
+                Source::Env(name.into()),
+            )
+        })
+        .or_else(|| {
+            let named = layers.pick(|c| c.api_key_env.clone())?;
+            from_env(&named.value, Source::Env(named.value.clone()))
+        })
+        .or_else(|| {
+            layers
+                .pick(|c| c.api_key.clone())
+                .map(|k| Sourced::new(KeySource::Value(Secret::new(k.value)), k.source))
+        })
+        .or_else(|| {
+            layers
+                .pick(|c| c.api_key_cmd.clone())
+                .map(|k| Sourced::new(KeySource::Command(k.value), k.source))
+        })
+}
+
+/// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.
+fn resolve_headers(env: &Env, layers: &Layers) -> Vec<(String, Secret)> {
+    let mut headers: BTreeMap<String, (String, Secret)> = BTreeMap::new();
+    let from_config = layers.user.headers.iter().chain(&layers.project.headers);
+    let from_env: Vec<(String, &str)> = env
+        .with_prefix("CELLMAGE_HEADER_")
+        .map(|(k, v)| (k.replace('_', "-"), v))
+        .collect();
+    for (name, value) in from_config
+        .map(|(k, v)| (k.clone(), v.as_str()))
+        .chain(from_env)
+    {
+        headers.insert(name.to_ascii_lowercase(), (name, Secret::new(value)));
+    }
+    headers.into_values().collect()
+}
+
+/// Config `[params]`, then `--param KEY VALUE` pairs (VALUE as JSON when it parses).
+fn resolve_params(flags: &[String], layers: &Layers) -> Map<String, Value> {
+    let mut params = layers.user.params.clone();
+    params.extend(layers.project.params.clone());
+    for pair in flags.chunks(2) {
+        if let [key, value] = pair {
+            let value =
+                serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.clone()));
+            params.insert(key.clone(), value);
+        }
+    }
+    params
+}
+
+fn resolve_conversation(ask: &AskArgs, env: &Env) -> Sourced<ConversationChoice> {
+    if ask.no_history {
+        Sourced::new(ConversationChoice::Off, Source::Flag("--no-history"))
+    } else if ask.continue_last {
+        Sourced::new(ConversationChoice::Last, Source::Flag("--continue"))
+    } else if let Some(name) = &ask.conversation {
+        Sourced::new(
+            ConversationChoice::Named(name.clone()),
+            Source::Flag("--conversation"),
+        )
+    } else if let Some(name) = env.get("CELLMAGE_CONVERSATION") {
+        Sourced::new(
+            ConversationChoice::Named(name.to_string()),
+            Source::Env("CELLMAGE_CONVERSATION".into()),
+        )
+    } else {
+        Sourced::new(ConversationChoice::New, Source::Default)
+    }
+}
+
+/// Runs `api_key_cmd` (through `sh -c`) and takes its trimmed stdout as the key.
+pub fn key_from_command(command: &str) -> Result<Secret> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
+    let key = String::from_utf8(out.stdout)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    if !out.status.success() || key.is_empty() {
+        return Err(usage(format!(
+            "api_key_cmd failed ({}) or printed no key",
+            out.status
+        ))
+        .hint("check the api_key_cmd in your config")
+        .into());
+    }
+    Ok(Secret::new(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn resolve(args: &[&str], env: &[(&str, &str)], files: &[(&str, &str)]) -> Settings {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let cfg = dir.path().join("cfg");
+        let data = dir.path().join("data");
+        let mut vars = vec![
+            ("CELLMAGE_CONFIG_DIR", cfg.to_str().unwrap()),
+            ("CELLMAGE_DATA_DIR", data.to_str().unwrap()),
+        ];
+        vars.extend_from_slice(env);
+        let cwd = dir.path().join("proj/sub");
+        std::fs::create_dir_all(&cwd).unwrap();
+        let cli =
+            crate::cli::Cli::parse_from(std::iter::once("cellmage").chain(args.iter().copied()));
+        Settings::resolve(&cli.ask, &Env::from_pairs(&vars, &cwd)).unwrap()
+    }
+
+    #[test]
+    fn model_precedence_flag_env_project_user_default() {
+        let user = ("cfg/config.toml", "model = \"user\"");
+        let project = ("proj/.cellmage/config.toml", "model = \"project\"");
+        let env = [("CELLMAGE_DEFAULT_MODEL", "env")];
+        let table: &[(&[&str], &[(&str, &str)], &[(&str, &str)], &str, Source)] = &[
+            (&[], &[], &[], DEFAULT_MODEL, Source::Default),
+            (&[], &[], &[user], "user", Source::UserConfig),
+            (&[], &[], &[user, project], "project", Source::ProjectConfig),
+            (
+                &[],
+                &env,
+                &[user, project],
+                "env",
+                Source::Env("CELLMAGE_DEFAULT_MODEL".into()),
+            ),
+            (
+                &["-m", "flag"],
+                &env,
+                &[user, project],
+                "flag",
+                Source::Flag("--model"),
+            ),
+        ];
+        for (args, env, files, want, source) in table {
+            let s = resolve(args, env, files);
+            assert_eq!(s.model.value, *want);
+            assert_eq!(&s.model.source, source);
+        }
+    }
+
+    #[test]
+    fn key_sources_in_order() {
+        let s = resolve(
+            &[],
+            &[("OPENAI_API_KEY", "b"), ("CELLMAGE_API_KEY", "a")],
+            &[],
+        );
+        match s.api_key.unwrap() {
+            Sourced {
+                value: KeySource::Value(k),
+                source,
+            } => {
+                assert_eq!(k.expose(), "a");
+                assert_eq!(source, Source::Env("CELLMAGE_API_KEY".into()));
+            }
+            other => panic!("{other:?}"),
+        }
+        let s = resolve(&[], &[], &[("cfg/config.toml", "api_key_cmd = \"echo k\"")]);
+        assert!(matches!(s.api_key.unwrap().value, KeySource::Command(_)));
+        assert!(resolve(&[], &[], &[]).api_key.is_none());
+    }
+
+    #[test]
+    fn params_are_json_when_they_parse() {
+        let s = resolve(
+            &[
+                "--param", "top_p", "0.5", "--param", "stop", "END", "--param", "seed", "[1]",
+            ],
+            &[],
+            &[("cfg/config.toml", "[params]\ntop_p = 0.9\nuser = \"me\"")],
+        );
+        assert_eq!(s.params["top_p"], serde_json::json!(0.5));
+        assert_eq!(s.params["stop"], serde_json::json!("END"));
+        assert_eq!(s.params["seed"], serde_json::json!([1]));
+        assert_eq!(s.params["user"], serde_json::json!("me"));
+    }
+
+    #[test]
+    fn headers_from_env_beat_config() {
+        let s = resolve(
+            &[],
+            &[("CELLMAGE_HEADER_X_TEAM", "env")],
+            &[(
+                "cfg/config.toml",
+                "[headers]\nX-Team = \"cfg\"\nX-Other = \"o\"",
+            )],
+        );
+        let h: Vec<(String, String)> = s
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expose().to_string()))
+            .collect();
+        assert_eq!(
+            h,
+            [
+                ("X-Other".into(), "o".into()),
+                ("X-TEAM".into(), "env".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn conversation_choice() {
+        assert_eq!(
+            resolve(&[], &[], &[]).conversation.value,
+            ConversationChoice::New
+        );
+        assert_eq!(
+            resolve(&["-c"], &[], &[]).conversation.value,
+            ConversationChoice::Last
+        );
+        let named = ConversationChoice::Named("kv".into());
+        assert_eq!(
+            resolve(&[], &[("CELLMAGE_CONVERSATION", "kv")], &[])
+                .conversation
+                .value,
+            named
+        );
+        assert_eq!(
+            resolve(&["--no-history"], &[("CELLMAGE_CONVERSATION", "kv")], &[])
+                .conversation
+                .value,
+            ConversationChoice::Off
+        );
+    }
+
+    #[test]
+    fn project_paths_come_first() {
+        let s = resolve(&[], &[], &[("proj/.cellmage/config.toml", "")]);
+        assert!(s.paths.personas_dirs[0].ends_with("proj/.cellmage/personas"));
+        assert!(s.paths.personas_dirs[1].ends_with("cfg/personas"));
+    }
+}

@@ -1,0 +1,333 @@
+//! A scripted fake LLM server on 127.0.0.1:0, run in the test process. Each connection gets
+//! the next scripted reply (the last one repeats); every request is recorded. Dropping the
+//! server stops it and fails the test if it was never hit (unless `allow_unused`).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// One scripted response.
+#[derive(Clone, Debug)]
+pub enum Reply {
+    /// A status, extra headers and a body.
+    Http {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// A `text/event-stream` body: each item is sent as it is, after its delay.
+    Sse { events: Vec<(Duration, String)> },
+    /// Accept the connection, read the request, and close without a response.
+    Drop,
+    /// Wait, then send the inner reply.
+    Delay(Duration, Box<Reply>),
+}
+
+impl Reply {
+    pub fn json(status: u16, body: Value) -> Reply {
+        Reply::Http {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    pub fn status(status: u16, body: &str) -> Reply {
+        Reply::Http {
+            status,
+            headers: vec![],
+            body: body.to_string(),
+        }
+    }
+
+    pub fn with_header(self, name: &str, value: &str) -> Reply {
+        match self {
+            Reply::Http {
+                status,
+                mut headers,
+                body,
+            } => {
+                headers.push((name.into(), value.into()));
+                Reply::Http {
+                    status,
+                    headers,
+                    body,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// A whole OpenAI chat completion.
+    pub fn openai(text: &str) -> Reply {
+        Reply::openai_finish(text, "stop")
+    }
+
+    pub fn openai_finish(text: &str, finish: &str) -> Reply {
+        Reply::json(
+            200,
+            json!({
+                "id": "chatcmpl-1", "object": "chat.completion", "model": "fake-model",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+            }),
+        )
+    }
+
+    /// An OpenAI stream of these text pieces, a finish reason, usage and `[DONE]`.
+    pub fn openai_stream(pieces: &[&str]) -> Reply {
+        Reply::openai_stream_finish(pieces, "stop")
+    }
+
+    pub fn openai_stream_finish(pieces: &[&str], finish: &str) -> Reply {
+        let mut events = vec![sse(
+            &json!({"model": "fake-model", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+        )];
+        for piece in pieces {
+            events.push(sse(
+                &json!({"choices": [{"index": 0, "delta": {"content": piece}}]}),
+            ));
+        }
+        events.push(sse(
+            &json!({"choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}),
+        ));
+        events.push(sse(
+            &json!({"choices": [], "usage": {"prompt_tokens": 11, "completion_tokens": 7}}),
+        ));
+        events.push("data: [DONE]\n\n".to_string());
+        Reply::Sse {
+            events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
+        }
+    }
+
+    /// Raw SSE events (each a complete `data: ...\n\n` text), sent at once.
+    pub fn raw_sse(events: &[&str]) -> Reply {
+        Reply::Sse {
+            events: events
+                .iter()
+                .map(|e| (Duration::ZERO, e.to_string()))
+                .collect(),
+        }
+    }
+}
+
+/// One SSE event carrying this JSON.
+pub fn sse(v: &Value) -> String {
+    format!("data: {v}\n\n")
+}
+
+/// A request as the server saw it.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("request body is JSON")
+    }
+
+    /// `(role, content)` of every message sent.
+    pub fn messages(&self) -> Vec<(String, String)> {
+        self.json()["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .map(|m| {
+                (
+                    m["role"].as_str().unwrap().to_string(),
+                    m["content"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+}
+
+pub struct FakeServer {
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+    allow_unused: bool,
+}
+
+impl FakeServer {
+    pub fn start(replies: Vec<Reply>) -> FakeServer {
+        assert!(!replies.is_empty());
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let next = Arc::new(AtomicUsize::new(0));
+        let replies = Arc::new(replies);
+        let (reqs, stop2) = (requests.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut workers = Vec::new();
+            for conn in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (reqs, next, replies, stop) =
+                    (reqs.clone(), next.clone(), replies.clone(), stop2.clone());
+                workers.push(std::thread::spawn(move || {
+                    serve(conn, &reqs, &next, &replies, &stop)
+                }));
+            }
+            for w in workers {
+                let _ = w.join();
+            }
+        });
+        FakeServer {
+            addr,
+            requests,
+            stop,
+            thread: Some(thread),
+            allow_unused: false,
+        }
+    }
+
+    /// The base URL to give cellmage (`…/v1`).
+    pub fn url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The only request; fails if there was not exactly one.
+    pub fn request(&self) -> Recorded {
+        let reqs = self.requests();
+        assert_eq!(reqs.len(), 1, "expected exactly one request");
+        reqs.into_iter().next().unwrap()
+    }
+
+    /// For tests that assert nothing was sent.
+    pub fn allow_unused(mut self) -> FakeServer {
+        self.allow_unused = true;
+        self
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if !std::thread::panicking() && !self.allow_unused {
+            assert!(
+                !self.requests.lock().unwrap().is_empty(),
+                "the fake server was never called"
+            );
+        }
+    }
+}
+
+fn read_request(conn: &mut TcpStream) -> Option<Recorded> {
+    let mut reader = BufReader::new(conn.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            headers.push((k.trim().to_string(), v.trim().to_string()));
+        }
+    }
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(Recorded {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn serve(
+    mut conn: TcpStream,
+    reqs: &Mutex<Vec<Recorded>>,
+    next: &AtomicUsize,
+    replies: &[Reply],
+    stop: &AtomicBool,
+) {
+    if stop.load(Ordering::SeqCst) {
+        return;
+    }
+    let Some(request) = read_request(&mut conn) else {
+        return;
+    };
+    reqs.lock().unwrap().push(request);
+    let i = next.fetch_add(1, Ordering::SeqCst);
+    let reply = replies[i.min(replies.len() - 1)].clone();
+    respond(&mut conn, reply);
+}
+
+fn respond(conn: &mut TcpStream, reply: Reply) {
+    match reply {
+        Reply::Drop => {}
+        Reply::Delay(d, inner) => {
+            std::thread::sleep(d);
+            respond(conn, *inner);
+        }
+        Reply::Http {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
+            for (k, v) in headers {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+            head.push_str("\r\n");
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(body.as_bytes());
+        }
+        Reply::Sse { events } => {
+            let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+            let _ = conn.write_all(head.as_bytes());
+            for (delay, event) in events {
+                std::thread::sleep(delay);
+                if conn.write_all(event.as_bytes()).is_err() {
+                    return;
+                }
+                let _ = conn.flush();
+            }
+        }
+    }
+    let _ = conn.flush();
+    let _ = conn.shutdown(std::net::Shutdown::Both);
+}
