@@ -136,9 +136,9 @@ fn resolve(
     budget: &mut Budget,
 ) -> Result<Vec<Snippet>> {
     if spec == "-" {
-        let text =
-            read_stdin(false)?.ok_or_else(|| usage("--snippet - was given, but stdin is empty"))?;
-        *stdin = None;
+        let text = stdin
+            .take()
+            .ok_or_else(|| usage("--snippet - was given, but stdin is empty or already used"))?;
         return Ok(vec![Snippet {
             label: "stdin".into(),
             text,
@@ -260,6 +260,7 @@ fn walk(
 ) -> Result<Vec<Snippet>> {
     let mut files = Vec::new();
     for entry in ignore::WalkBuilder::new(dir)
+        .require_git(false)
         .sort_by_file_name(|a, b| a.cmp(b))
         .build()
     {
@@ -295,11 +296,20 @@ fn read_glob(spec: &str, cwd: &Path, budget: &mut Budget) -> Result<Vec<Snippet>
         .take_while(|c| !is_glob(&c.as_os_str().to_string_lossy()))
         .collect();
     let root = cwd.join(&base);
-    let found = walk(&root, budget, |path| {
-        let rel = path.strip_prefix(cwd).ok()?;
-        glob.is_match(rel)
-            .then(|| rel.to_string_lossy().replace('\\', "/"))
-    })?;
+    let absolute = Path::new(spec).is_absolute();
+    let found = if root.is_dir() {
+        walk(&root, budget, |path| {
+            let rel = if absolute {
+                path
+            } else {
+                path.strip_prefix(cwd).ok()?
+            };
+            glob.is_match(rel)
+                .then(|| rel.to_string_lossy().replace('\\', "/"))
+        })?
+    } else {
+        Vec::new()
+    };
     if found.is_empty() {
         return Err(usage(format!("no file matches the snippet glob {spec:?}")).into());
     }

@@ -1,0 +1,230 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[cellmage] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'cellmage'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'cellmage'= {
+            cand --prompt-file 'Read the prompt from FILE (`-` for stdin)'
+            cand -p 'Persona: a name or a path to a `.md` persona file'
+            cand --persona 'Persona: a name or a path to a `.md` persona file'
+            cand -m 'Model name or alias'
+            cand --model 'Model name or alias'
+            cand -t 'Sampling temperature'
+            cand --temperature 'Sampling temperature'
+            cand --max-tokens 'Upper bound on the answer''s tokens'
+            cand --param 'Extra request parameter (repeatable); VALUE is JSON when it parses, else a string'
+            cand --snippet 'Context: a named snippet, file, directory, glob or `-` (repeatable)'
+            cand --sys-snippet 'Like --snippet, but sent as a system message'
+            cand --conversation 'Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]'
+            cand -x 'Print only code: first (default), last, all, a 1-based index or a language'
+            cand --extract 'Print only code: first (default), last, all, a 1-based index or a language'
+            cand -o 'Write what would be printed to FILE, atomically, only after a complete answer'
+            cand --output 'Write what would be printed to FILE, atomically, only after a complete answer'
+            cand --write-files 'Write each fenced block whose path is given just above it into DIR'
+            cand --provider 'Wire protocol: openai, anthropic or echo (default: from the model)'
+            cand --api-base 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]'
+            cand --timeout 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]'
+            cand --retries 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]'
+            cand -c 'Continue the most recent conversation'
+            cand --continue 'Continue the most recent conversation'
+            cand --no-history 'Neither load nor record any conversation'
+            cand --no-stream 'Ask for the whole answer at once instead of a stream'
+            cand --mkdir 'Create missing parent directories of --output'
+            cand --force 'Let --write-files replace existing files'
+            cand --allow-truncated 'Accept an answer cut off by the token limit (exit 0, files written)'
+            cand --json 'Print one JSON object with the answer, blocks, usage, cost and timings'
+            cand --stats 'Print the status line on stderr even when it is not a terminal'
+            cand --dry-run 'Print the exact request that would be sent (secrets redacted); no network'
+            cand -v 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
+            cand --trim-history 'Drop the oldest exchanges of the conversation when the request would not fit'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand history 'List, show, export, import and edit saved conversations'
+            cand personas 'List or show personas'
+            cand snippets 'List named snippets'
+            cand models 'List models and aliases with provider, context window and prices'
+            cand config 'Print every resolved setting and where it came from'
+            cand completions 'Print a shell completion script (or write all of them into --dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;history'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
+            cand show 'Print a conversation as a readable transcript'
+            cand export 'Export a conversation to stdout'
+            cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
+            cand delete 'Delete a conversation'
+            cand undo 'Drop the last exchange of a conversation'
+            cand clear 'Drop every exchange of a conversation, keeping the conversation'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;history;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;export'= {
+            cand --format 'md or json'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;import'= {
+            cand --as 'Name of the imported conversation'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;delete'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;undo'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;clear'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;history;help'= {
+            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
+            cand show 'Print a conversation as a readable transcript'
+            cand export 'Export a conversation to stdout'
+            cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
+            cand delete 'Delete a conversation'
+            cand undo 'Drop the last exchange of a conversation'
+            cand clear 'Drop every exchange of a conversation, keeping the conversation'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;history;help;list'= {
+        }
+        &'cellmage;history;help;show'= {
+        }
+        &'cellmage;history;help;export'= {
+        }
+        &'cellmage;history;help;import'= {
+        }
+        &'cellmage;history;help;delete'= {
+        }
+        &'cellmage;history;help;undo'= {
+        }
+        &'cellmage;history;help;clear'= {
+        }
+        &'cellmage;history;help;help'= {
+        }
+        &'cellmage;personas'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand list 'List every persona and where it comes from'
+            cand show 'Print a persona''s file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;personas;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;personas;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;personas;help'= {
+            cand list 'List every persona and where it comes from'
+            cand show 'Print a persona''s file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;personas;help;list'= {
+        }
+        &'cellmage;personas;help;show'= {
+        }
+        &'cellmage;personas;help;help'= {
+        }
+        &'cellmage;snippets'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;models'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;completions'= {
+            cand --dir 'Write every script, with its conventional file name, into DIR'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;help'= {
+            cand history 'List, show, export, import and edit saved conversations'
+            cand personas 'List or show personas'
+            cand snippets 'List named snippets'
+            cand models 'List models and aliases with provider, context window and prices'
+            cand config 'Print every resolved setting and where it came from'
+            cand completions 'Print a shell completion script (or write all of them into --dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;help;history'= {
+            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
+            cand show 'Print a conversation as a readable transcript'
+            cand export 'Export a conversation to stdout'
+            cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
+            cand delete 'Delete a conversation'
+            cand undo 'Drop the last exchange of a conversation'
+            cand clear 'Drop every exchange of a conversation, keeping the conversation'
+        }
+        &'cellmage;help;history;list'= {
+        }
+        &'cellmage;help;history;show'= {
+        }
+        &'cellmage;help;history;export'= {
+        }
+        &'cellmage;help;history;import'= {
+        }
+        &'cellmage;help;history;delete'= {
+        }
+        &'cellmage;help;history;undo'= {
+        }
+        &'cellmage;help;history;clear'= {
+        }
+        &'cellmage;help;personas'= {
+            cand list 'List every persona and where it comes from'
+            cand show 'Print a persona''s file'
+        }
+        &'cellmage;help;personas;list'= {
+        }
+        &'cellmage;help;personas;show'= {
+        }
+        &'cellmage;help;snippets'= {
+        }
+        &'cellmage;help;models'= {
+        }
+        &'cellmage;help;config'= {
+        }
+        &'cellmage;help;completions'= {
+        }
+        &'cellmage;help;help'= {
+        }
+    ]
+    $completions[$command]
+}
