@@ -185,14 +185,18 @@ fn is_path_like(s: &str) -> bool {
     if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return false;
     }
-    let forbidden = ['`', '*', '<', '>', '|', '"', '?', '\\', ':', ',', ';', '\'', '$', '!'];
+    let forbidden = [
+        '`', '*', '<', '>', '|', '"', '?', '\\', ':', ',', ';', '\'', '$', '!',
+    ];
     if s.contains(forbidden) || s.contains("](") {
         return false;
     }
     let name = s.rsplit('/').next().unwrap_or(s);
-    let has_ext = name
-        .rsplit_once('.')
-        .is_some_and(|(stem, ext)| !ext.is_empty() && ext.chars().all(|c| c.is_ascii_alphanumeric()) && (!stem.is_empty() || name.len() > 1));
+    let has_ext = name.rsplit_once('.').is_some_and(|(stem, ext)| {
+        !ext.is_empty()
+            && ext.chars().all(|c| c.is_ascii_alphanumeric())
+            && (!stem.is_empty() || name.len() > 1)
+    });
     has_ext || BARE_NAMES.contains(&name) || (s.contains('/') && !name.is_empty())
 }
 
@@ -256,7 +260,10 @@ impl Selector {
             1 => format!("the answer has 1 code block ({})", tags(blocks)),
             n => format!("the answer has {n} code blocks ({})", tags(blocks)),
         };
-        Failure::new(Kind::NothingToExtract, format!("{wanted} to extract: {had}"))
+        Failure::new(
+            Kind::NothingToExtract,
+            format!("{wanted} to extract: {had}"),
+        )
     }
 }
 
@@ -398,16 +405,8 @@ mod tests {
                 "text\n```python\ndef f():\n    return 1",
                 vec![b(Some("python"), None, "def f():\n    return 1\n")],
             ),
-            (
-                "unterminated empty fence",
-                "```",
-                vec![b(None, None, "")],
-            ),
-            (
-                "empty block",
-                "```\n```\n",
-                vec![b(None, None, "")],
-            ),
+            ("unterminated empty fence", "```", vec![b(None, None, "")]),
+            ("empty block", "```\n```\n", vec![b(None, None, "")]),
             (
                 "CRLF answers give LF content",
                 "Intro\r\n```js\r\nlet a;\r\nlet b;\r\n```\r\n",
@@ -511,7 +510,8 @@ mod tests {
         let err = pick("5").unwrap_err();
         assert_eq!(err.kind, Kind::NothingToExtract);
         assert!(
-            err.message.contains("4 code blocks (sh, Python, untagged, python)"),
+            err.message
+                .contains("4 code blocks (sh, Python, untagged, python)"),
             "{}",
             err.message
         );

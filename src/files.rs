@@ -93,9 +93,11 @@ pub fn write_output(path: &Path, bytes: &[u8], mkdir: bool) -> Result<()> {
 /// `--write-files`, before the call: DIR, if it exists, must be a directory.
 pub fn check_dir(dir: &Path) -> Result<()> {
     match fs::metadata(dir) {
-        Ok(m) if !m.is_dir() => {
-            Err(usage(format!("--write-files: {} is not a directory", dir.display())).into())
-        }
+        Ok(m) if !m.is_dir() => Err(usage(format!(
+            "--write-files: {} is not a directory",
+            dir.display()
+        ))
+        .into()),
         _ => Ok(()),
     }
 }
@@ -209,7 +211,13 @@ fn resolve_inside(root: &Path, rel: &Path) -> Result<(PathBuf, bool), String> {
     let mut at = root.to_path_buf();
     for (i, comp) in comps.iter().enumerate() {
         at.push(comp);
-        let shown = || rel.iter().take(i + 1).collect::<PathBuf>().display().to_string();
+        let shown = || {
+            rel.iter()
+                .take(i + 1)
+                .collect::<PathBuf>()
+                .display()
+                .to_string()
+        };
         let mut meta = match fs::symlink_metadata(&at) {
             Ok(m) => m,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {

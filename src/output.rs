@@ -101,7 +101,9 @@ impl Printer {
             eprintln!("{}", StatusLine::of(answer, meta).render());
         }
         if answer.truncated && !blocked {
-            eprintln!("cellmage: warning: the answer was cut off by the token limit; accepted (--allow-truncated)");
+            eprintln!(
+                "cellmage: warning: the answer was cut off by the token limit; accepted (--allow-truncated)"
+            );
         }
         failure.map_or(Ok(()), Err)
     }

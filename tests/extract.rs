@@ -42,7 +42,10 @@ fn no_block_at_all_is_exit_3_without_fallback() {
 fn no_matching_block_says_how_many_there_were() {
     let env = TestEnv::new();
     let run = env.run(&["--model", "echo", "--extract=rust", TWO_BLOCKS]);
-    run.fails(3, "no code block tagged rust to extract: the answer has 2 code blocks (python, sh)");
+    run.fails(
+        3,
+        "no code block tagged rust to extract: the answer has 2 code blocks (python, sh)",
+    );
     assert_eq!(run.stdout, "");
     env.run(&["--model", "echo", "--extract=3", TWO_BLOCKS])
         .fails(3, "no code block number 3");
@@ -52,7 +55,8 @@ fn no_matching_block_says_how_many_there_were() {
 fn a_bad_selector_is_a_usage_error_before_any_call() {
     let server = FakeServer::start(vec![Reply::openai("x")]).allow_unused();
     let env = TestEnv::new().with_server(&server);
-    env.run(&["--extract=0", "hi"]).fails(2, "indexes start at 1");
+    env.run(&["--extract=0", "hi"])
+        .fails(2, "indexes start at 1");
     env.run(&["--extract=", "hi"]).fails(2, "needs a selector");
     assert!(server.requests().is_empty());
 }
@@ -109,5 +113,10 @@ fn allow_truncated_accepts_the_extraction_with_a_warning() {
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--no-stream", "-x", "--allow-truncated", "go"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, "half\n"));
-    assert!(run.stderr.contains("cellmage: warning: the answer was cut off"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cellmage: warning: the answer was cut off"),
+        "{}",
+        run.stderr
+    );
 }

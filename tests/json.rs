@@ -53,8 +53,19 @@ fn keys_come_in_a_stable_order() {
     assert_eq!(
         keys,
         [
-            "answer", "blocks", "extracted", "files_written", "model", "provider", "usage",
-            "cost", "finish_reason", "truncated", "duration_ms", "retries", "conversation"
+            "answer",
+            "blocks",
+            "extracted",
+            "files_written",
+            "model",
+            "provider",
+            "usage",
+            "cost",
+            "finish_reason",
+            "truncated",
+            "duration_ms",
+            "retries",
+            "conversation"
         ]
     );
     assert_eq!(v["provider"], "echo");
@@ -93,7 +104,10 @@ fn a_truncated_answer_is_printed_as_json_and_exits_4() {
     let run = env.run(&["--json", "--no-stream", "go"]);
     run.fails(4, "cut off by the token limit");
     let v = parse(&run.stdout);
-    assert_eq!((v["truncated"].clone(), v["finish_reason"].clone()), (json!(true), json!("length")));
+    assert_eq!(
+        (v["truncated"].clone(), v["finish_reason"].clone()),
+        (json!(true), json!("length"))
+    );
 }
 
 #[test]
@@ -108,6 +122,7 @@ fn written_files_are_listed() {
 #[test]
 fn with_output_the_record_goes_to_the_file() {
     let env = TestEnv::new();
-    env.run(&["--model", "echo", "--json", "-o", "rec.json", "hello"]).ok("");
+    env.run(&["--model", "echo", "--json", "-o", "rec.json", "hello"])
+        .ok("");
     assert_eq!(parse(&read(&env.path("rec.json")))["answer"], "hello");
 }

@@ -17,8 +17,15 @@ fn writes_the_answer_and_prints_nothing() {
 #[test]
 fn writes_the_extraction() {
     let env = TestEnv::new();
-    env.run(&["--model", "echo", "-x", "-o", "gen.py", "Hi\n```python\nx = 1\n```\nbye"])
-        .ok("");
+    env.run(&[
+        "--model",
+        "echo",
+        "-x",
+        "-o",
+        "gen.py",
+        "Hi\n```python\nx = 1\n```\nbye",
+    ])
+    .ok("");
     assert_eq!(read(&env.path("gen.py")), "x = 1\n");
 }
 
@@ -89,7 +96,10 @@ fn an_interrupted_stream_leaves_the_old_file_untouched() {
 
 #[test]
 fn a_truncated_answer_is_printed_not_written_and_exits_4() {
-    let server = FakeServer::start(vec![Reply::openai_stream_finish(&["cut ", "off"], "length")]);
+    let server = FakeServer::start(vec![Reply::openai_stream_finish(
+        &["cut ", "off"],
+        "length",
+    )]);
     let env = TestEnv::new().with_server(&server);
     let file = env.write("keep.txt", "precious\n");
     let run = env.run(&["-o", "keep.txt", "go"]);
@@ -125,7 +135,8 @@ fn a_symlinked_output_is_written_through() {
     let env = TestEnv::new();
     let real = env.write("real/target.txt", "old\n");
     std::os::unix::fs::symlink(&real, env.path("link.txt")).unwrap();
-    env.run(&["--model", "echo", "-o", "link.txt", "new"]).ok("");
+    env.run(&["--model", "echo", "-o", "link.txt", "new"])
+        .ok("");
     assert!(env.path("link.txt").is_symlink());
     assert_eq!(read(&real), "new\n");
 }

@@ -25,7 +25,10 @@ fn writes_every_named_block_and_still_prints_the_answer() {
             "cellmage: wrote out/Makefile",
         ]
     );
-    assert_eq!(tree(&env.path("out")), ["Makefile", "src/app.py", "tests/test_app.py"]);
+    assert_eq!(
+        tree(&env.path("out")),
+        ["Makefile", "src/app.py", "tests/test_app.py"]
+    );
     assert_eq!(read(&env.path("out/src/app.py")), "print('app')\n");
     assert_eq!(read(&env.path("out/Makefile")), "all:\n\ttrue\n");
 }
@@ -33,7 +36,13 @@ fn writes_every_named_block_and_still_prints_the_answer() {
 #[test]
 fn a_missing_dir_is_created() {
     let env = TestEnv::new();
-    let run = env.run(&["--model", "echo", "--write-files", "new/dir", "a.txt\n```\nA\n```"]);
+    let run = env.run(&[
+        "--model",
+        "echo",
+        "--write-files",
+        "new/dir",
+        "a.txt\n```\nA\n```",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(read(&env.path("new/dir/a.txt")), "A\n");
 }
@@ -43,7 +52,8 @@ fn a_dir_that_is_a_file_is_exit_2_before_any_call() {
     let server = FakeServer::start(vec![Reply::openai("x")]).allow_unused();
     let env = TestEnv::new().with_server(&server);
     env.write("out", "I am a file\n");
-    env.run(&["--write-files", "out", "go"]).fails(2, "out is not a directory");
+    env.run(&["--write-files", "out", "go"])
+        .fails(2, "out is not a directory");
     assert!(server.requests().is_empty());
 }
 
@@ -65,7 +75,13 @@ fn an_absolute_path_refuses_the_whole_set() {
     let env = TestEnv::new();
     std::fs::create_dir(env.path("out")).unwrap();
     let answer = "ok.txt\n```\nfine\n```\n/tmp/evil.txt\n```\nbad\n```";
-    refused(&env, answer, &[], "\"/tmp/evil.txt\": absolute paths are not allowed", &[]);
+    refused(
+        &env,
+        answer,
+        &[],
+        "\"/tmp/evil.txt\": absolute paths are not allowed",
+        &[],
+    );
 }
 
 #[test]
@@ -73,14 +89,26 @@ fn dot_dot_leaving_dir_refuses_the_whole_set() {
     let env = TestEnv::new();
     std::fs::create_dir(env.path("out")).unwrap();
     let answer = "ok.txt\n```\nfine\n```\n`src/../../escape.txt`\n```\nbad\n```";
-    refused(&env, answer, &["--force"], "\"..\" leaves the directory", &[]);
+    refused(
+        &env,
+        answer,
+        &["--force"],
+        "\"..\" leaves the directory",
+        &[],
+    );
     assert!(!env.path("escape.txt").exists());
 }
 
 #[test]
 fn dot_dot_staying_inside_is_fine() {
     let env = TestEnv::new();
-    let run = env.run(&["--model", "echo", "--write-files", "out", "src/../b.txt\n```\nB\n```"]);
+    let run = env.run(&[
+        "--model",
+        "echo",
+        "--write-files",
+        "out",
+        "src/../b.txt\n```\nB\n```",
+    ]);
     assert_eq!(run.stderr, "cellmage: wrote out/b.txt\n");
     assert_eq!(read(&env.path("out/b.txt")), "B\n");
 }
@@ -105,7 +133,13 @@ fn a_symlinked_file_leading_outside_is_refused_even_with_force() {
     let secret = env.write("secret.txt", "keep\n");
     std::os::unix::fs::symlink(&secret, env.path("out/app.py")).unwrap();
     let answer = "app.py\n```\nbad\n```";
-    refused(&env, answer, &["--force"], "outside the directory", &["app.py"]);
+    refused(
+        &env,
+        answer,
+        &["--force"],
+        "outside the directory",
+        &["app.py"],
+    );
     assert_eq!(read(&secret), "keep\n");
 }
 
@@ -115,7 +149,13 @@ fn a_symlink_staying_inside_is_followed() {
     let env = TestEnv::new();
     std::fs::create_dir_all(env.path("out/real")).unwrap();
     std::os::unix::fs::symlink("real", env.path("out/alias")).unwrap();
-    let run = env.run(&["--model", "echo", "--write-files", "out", "alias/x.txt\n```\nX\n```"]);
+    let run = env.run(&[
+        "--model",
+        "echo",
+        "--write-files",
+        "out",
+        "alias/x.txt\n```\nX\n```",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(read(&env.path("out/real/x.txt")), "X\n");
 }
@@ -140,7 +180,13 @@ fn an_existing_target_needs_force() {
 #[test]
 fn no_named_block_is_exit_3() {
     let env = TestEnv::new();
-    let run = env.run(&["--model", "echo", "--write-files", "out", "Code:\n```\nx\n```"]);
+    let run = env.run(&[
+        "--model",
+        "echo",
+        "--write-files",
+        "out",
+        "Code:\n```\nx\n```",
+    ]);
     run.fails(3, "no code block has a file path");
     assert!(!env.path("out").exists());
 }
