@@ -10,8 +10,10 @@
 //!   (`rust,ignore` → `rust`, `python {.x}` → `python`); a bare `{.python}` gives `python`.
 //! * Content lines end with LF: a CR before a line feed (CRLF answers) is dropped.
 //! * A block's path is taken from the line just above its opening fence (or the one above
-//!   that, when the line in between is blank): a bare path, one in backticks, bold, or a
-//!   Markdown heading, optionally after `File:` and/or followed by a colon.
+//!   that, when the line in between is blank): a bare path, one in backticks, bold, a list
+//!   item or a Markdown heading, optionally after `File:` and/or followed by a colon. It
+//!   must look like a path: no spaces, and a `/`, a `.ext` or a well-known name such as
+//!   `Makefile`.
 
 use crate::error::{Failure, Kind, usage};
 
@@ -147,21 +149,41 @@ const BARE_NAMES: &[&str] = &[
     "README",
 ];
 
-/// The path a line names, if it names one and nothing else.
+/// The path a line names, if it names one and nothing else. Heading marks, a list marker,
+/// emphasis (`*`), backticks, a `File:`/`Path:` label and a trailing colon are ignored.
 pub fn path_of(line: &str) -> Option<String> {
-    let mut s = line.trim();
-    s = s.trim_start_matches('#').trim_start();
-    s = strip_wrappers(s);
-    for label in ["file:", "filename:", "path:"] {
-        if let Some(rest) = s.get(label.len()..)
-            && s[..label.len()].eq_ignore_ascii_case(label)
-            && !rest.is_empty()
+    let unemphasized: String = line.chars().filter(|&c| c != '*').collect();
+    let s = unemphasized.trim().trim_start_matches('#').trim_start();
+    let s = strip_label(strip_wrappers(strip_list_marker(s)));
+    is_path_like(s).then(|| s.to_string())
+}
+
+/// `- `, `+ ` or `1. ` / `1) ` at the start of a list item.
+fn strip_list_marker(s: &str) -> &str {
+    if let Some(rest) = s.strip_prefix("- ").or_else(|| s.strip_prefix("+ ")) {
+        return rest.trim_start();
+    }
+    let digits = s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    match s[digits..]
+        .strip_prefix(". ")
+        .or_else(|| s[digits..].strip_prefix(") "))
+    {
+        Some(rest) if digits > 0 => rest.trim_start(),
+        _ => s,
+    }
+}
+
+/// `File: x`, `Filename x`, `path: x` → `x`.
+fn strip_label(s: &str) -> &str {
+    for label in ["filename", "file", "path"] {
+        if let Some(head) = s.get(..label.len())
+            && head.eq_ignore_ascii_case(label)
+            && s[label.len()..].starts_with([':', ' ', '\t'])
         {
-            s = strip_wrappers(rest);
+            return strip_wrappers(s[label.len()..].trim_start_matches(':'));
         }
     }
-    let s = strip_wrappers(s);
-    is_path_like(s).then(|| s.to_string())
+    s
 }
 
 /// Strips surrounding `**`, `__`, `*`, `_`, backticks and a trailing colon, repeatedly.
@@ -436,6 +458,14 @@ mod tests {
             ("**`src/app.py`:**", Some("src/app.py")),
             ("**File: src/app.py**", Some("src/app.py")),
             ("### File: `lib/x.rs`", Some("lib/x.rs")),
+            ("**File:** `src/app.py`", Some("src/app.py")),
+            ("File `src/app.py`:", Some("src/app.py")),
+            ("- `src/app.py`", Some("src/app.py")),
+            ("2. **src/app.py**:", Some("src/app.py")),
+            ("__init__.py", Some("__init__.py")),
+            ("files.txt", Some("files.txt")),
+            ("- item one", None),
+            ("Path", None),
             ("Makefile", Some("Makefile")),
             ("app.py", Some("app.py")),
             (".gitignore", Some(".gitignore")),
