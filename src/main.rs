@@ -5,6 +5,8 @@ mod commands;
 mod context;
 mod conversation;
 mod error;
+mod extract;
+mod files;
 mod interrupt;
 mod message;
 mod models;

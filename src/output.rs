@@ -1,31 +1,60 @@
-//! The answer's way out: streamed to stdout as it arrives, or held for post-processing;
-//! the status line and spinner on stderr.
+//! The answer's way out: streamed to stdout as it arrives, or held for post-processing
+//! (`-x`, `-o`, `--json`) and delivered whole; files written from it; the status line and
+//! spinner on stderr.
+//!
+//! Delivery rules: `-o` and `--write-files` are written only when the call succeeds
+//! (complete answer, or `--allow-truncated`; a match for `-x`; every path accepted). On any
+//! failure `-o` is left untouched and what would have gone to it goes to stdout instead,
+//! then the failure's exit code follows.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use serde_json::{Value, json};
 
 use crate::error::{Failure, Kind};
+use crate::extract::{self, Block, Selector};
+use crate::files;
 use crate::provider::{Answer, Sink};
 use crate::settings::OutputOptions;
+
+/// What output needs to know about the call beyond the answer itself.
+#[derive(Clone, Debug, Default)]
+pub struct Meta {
+    pub conversation: Option<String>,
+    pub cost: Option<f64>,
+    pub provider: String,
+}
 
 /// Receives the answer while it streams. Streams to stdout only in plain mode; otherwise
 /// holds it (the provider keeps the text) and shows a spinner on a terminal.
 pub struct Printer {
     opts: OutputOptions,
+    selector: Option<Selector>,
     streaming: bool,
     last_byte: Option<u8>,
     received: usize,
 }
 
 impl Printer {
-    pub fn new(opts: &OutputOptions) -> Printer {
-        Printer {
+    /// Checks what can be checked before the call (the selector, the `-o` directory, the
+    /// `--write-files` directory), so a bad flag costs no tokens.
+    pub fn new(opts: &OutputOptions) -> Result<Printer> {
+        let selector = opts.extract.as_deref().map(Selector::parse).transpose()?;
+        if let Some(file) = &opts.output {
+            files::check_output(file, opts.mkdir)?;
+        }
+        if let Some(dir) = &opts.write_files {
+            files::check_dir(dir)?;
+        }
+        Ok(Printer {
             streaming: opts.extract.is_none() && !opts.json && opts.output.is_none(),
             opts: opts.clone(),
+            selector,
             last_byte: None,
             received: 0,
-        }
+        })
     }
 
     fn spin(&mut self) {
@@ -42,41 +71,144 @@ impl Printer {
         }
     }
 
-    /// Prints the whole answer (when it was not streamed), ending with a newline.
-    fn print_plain(&mut self, answer: &Answer) -> Result<()> {
+    /// Everything after the last byte arrived: extraction, files, the output itself, the
+    /// status line, and the exit code of whatever failed.
+    pub fn finish(self, answer: &Answer, meta: &Meta) -> Result<()> {
+        self.clear_spinner();
+        let blocks = extract::parse(&answer.text);
+        let blocked = answer.truncated && !self.opts.allow_truncated;
+        let (extracted, mut failure) = match self.selector.as_ref().map(|s| s.apply(&blocks)) {
+            Some(Ok(code)) => (Some(code), None),
+            Some(Err(f)) => (None, Some(anyhow::Error::new(f))),
+            None => (None, None),
+        };
+        if blocked {
+            failure = Some(truncated_failure(&self.opts).into());
+        }
+        let mut written = Vec::new();
+        if let (Some(dir), None) = (&self.opts.write_files, &failure) {
+            match write_blocks(dir, &blocks, self.opts.force) {
+                Ok(w) => written = w,
+                Err(e) => failure = Some(e),
+            }
+        }
+        let text = self.render(answer, &blocks, extracted.as_deref(), &written, meta);
+        match (&self.opts.output, &failure) {
+            (Some(file), None) => files::write_output(file, text.as_bytes(), self.opts.mkdir)?,
+            _ => self.emit(&text)?,
+        }
+        if self.opts.status_line {
+            eprintln!("{}", StatusLine::of(answer, meta).render());
+        }
+        if answer.truncated && !blocked {
+            eprintln!(
+                "cellmage: warning: the answer was cut off by the token limit; accepted (--allow-truncated)"
+            );
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
+    /// What goes to stdout (or `-o`): the JSON record, the extraction, or the answer.
+    fn render(
+        &self,
+        answer: &Answer,
+        blocks: &[Block],
+        extracted: Option<&str>,
+        written: &[PathBuf],
+        meta: &Meta,
+    ) -> String {
+        if self.opts.json {
+            let record = json_record(answer, blocks, extracted, written, meta);
+            return format!("{record}\n");
+        }
+        if self.selector.is_some() {
+            return extracted.unwrap_or_default().to_string();
+        }
+        let mut text = answer.text.clone();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Writes `text` to stdout; in streaming mode the answer is there already and only a
+    /// missing final newline is added.
+    fn emit(&self, text: &str) -> Result<()> {
         let mut out = std::io::stdout().lock();
         if !self.streaming {
-            out.write_all(answer.text.as_bytes())?;
-            self.last_byte = answer.text.as_bytes().last().copied();
-        }
-        if self.last_byte.is_some_and(|b| b != b'\n') {
+            out.write_all(text.as_bytes())?;
+        } else if self.last_byte.is_some_and(|b| b != b'\n') {
             out.write_all(b"\n")?;
         }
         out.flush()?;
         Ok(())
     }
-
-    /// Everything after the last byte arrived. A truncated answer is printed with a warning
-    /// and fails with exit 4 unless `--allow-truncated`.
-    pub fn finish(mut self, answer: &Answer, status: &StatusLine) -> Result<()> {
-        self.clear_spinner();
-        self.print_plain(answer)?;
-        if self.opts.status_line {
-            eprintln!("{}", status.render());
-        }
-        if answer.truncated && !self.opts.allow_truncated {
-            return Err(truncated_failure().into());
-        }
-        Ok(())
-    }
 }
 
-pub fn truncated_failure() -> Failure {
-    Failure::new(
-        Kind::Truncated,
-        "the answer was cut off by the token limit (finish_reason: length)",
-    )
-    .hint("raise --max-tokens, or pass --allow-truncated to accept it")
+/// `--write-files`: the blocks that have a path, written under DIR, each listed on stderr.
+fn write_blocks(dir: &Path, blocks: &[Block], force: bool) -> Result<Vec<PathBuf>> {
+    let named: Vec<(&str, &str)> = blocks
+        .iter()
+        .filter_map(|b| Some((b.path.as_deref()?, b.content.as_str())))
+        .collect();
+    if named.is_empty() {
+        return Err(Failure::new(
+            Kind::NothingToExtract,
+            format!(
+                "--write-files: no code block has a file path on the line above it (the answer has {} code blocks)",
+                blocks.len()
+            ),
+        )
+        .hint("ask for each file as a path line followed by a fenced block")
+        .into());
+    }
+    files::write_set(dir, &named, force, |path| {
+        eprintln!("cellmage: wrote {}", path.display());
+    })
+}
+
+/// The `--json` record.
+fn json_record(
+    answer: &Answer,
+    blocks: &[Block],
+    extracted: Option<&str>,
+    written: &[PathBuf],
+    meta: &Meta,
+) -> Value {
+    let blocks: Vec<Value> = blocks
+        .iter()
+        .map(|b| json!({"language": b.language, "path": b.path, "content": b.content}))
+        .collect();
+    let written: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    json!({
+        "answer": answer.text,
+        "blocks": blocks,
+        "extracted": extracted,
+        "files_written": written,
+        "model": answer.model,
+        "provider": meta.provider,
+        "usage": answer.usage.map(|u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens})),
+        "cost": meta.cost,
+        "finish_reason": answer.finish_reason,
+        "truncated": answer.truncated,
+        "duration_ms": answer.duration.as_millis() as u64,
+        "retries": answer.retries,
+        "conversation": meta.conversation,
+    })
+}
+
+/// Exit 4: the answer was cut off. Says what was therefore not written.
+pub fn truncated_failure(opts: &OutputOptions) -> Failure {
+    let mut message =
+        "the answer was cut off by the token limit (finish_reason: length)".to_string();
+    if let Some(file) = &opts.output {
+        message.push_str(&format!("; not written to {}", file.display()));
+    }
+    if opts.write_files.is_some() {
+        message.push_str("; no files written");
+    }
+    Failure::new(Kind::Truncated, message)
+        .hint("raise --max-tokens, or pass --allow-truncated to accept it")
 }
 
 impl Sink for Printer {
@@ -105,6 +237,17 @@ pub struct StatusLine {
 }
 
 impl StatusLine {
+    pub fn of(answer: &Answer, meta: &Meta) -> StatusLine {
+        StatusLine {
+            model: answer.model.clone(),
+            seconds: answer.duration.as_secs_f64(),
+            input_tokens: answer.usage.map(|u| u.input_tokens),
+            output_tokens: answer.usage.map(|u| u.output_tokens),
+            cost: meta.cost,
+            retries: answer.retries,
+        }
+    }
+
     pub fn render(&self) -> String {
         let tokens = match (self.input_tokens, self.output_tokens) {
             (Some(i), Some(o)) => format!("{i}↑/{o}↓ tokens"),

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::cli::Cli;
 use crate::conversation::{Exchange, Session};
-use crate::output::{Printer, StatusLine};
+use crate::output::{Meta, Printer};
 use crate::settings::{Env, Settings};
 use crate::{commands, context, persona, plan, provider};
 
@@ -25,12 +25,12 @@ pub fn run(cli: Cli) -> Result<()> {
     if settings.dry_run {
         return crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint));
     }
-    let mut printer = Printer::new(&settings.output);
+    let mut printer = Printer::new(&settings.output)?;
     let answer = provider::complete(&plan.request, &plan.endpoint, &mut printer)?;
     if !answer.truncated || settings.output.allow_truncated {
         session.record(&exchange_of(&plan, &answer))?;
     }
-    printer.finish(&answer, &status_of(&answer))
+    printer.finish(&answer, &meta_of(&plan, &session))
 }
 
 fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
@@ -48,13 +48,10 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
     }
 }
 
-fn status_of(answer: &provider::Answer) -> StatusLine {
-    StatusLine {
-        model: answer.model.clone(),
-        seconds: answer.duration.as_secs_f64(),
-        input_tokens: answer.usage.map(|u| u.input_tokens),
-        output_tokens: answer.usage.map(|u| u.output_tokens),
+fn meta_of(plan: &plan::Plan, session: &Session) -> Meta {
+    Meta {
+        conversation: session.id().map(str::to_string),
         cost: None,
-        retries: answer.retries,
+        provider: plan.endpoint.protocol.name().to_string(),
     }
 }
