@@ -30,7 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
     if !answer.truncated || settings.output.allow_truncated {
         session.record(&exchange_of(&plan, &answer))?;
     }
-    printer.finish(&answer, &status_of(&answer))
+    printer.finish(&answer, &status_of(&plan, &answer))
 }
 
 fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
@@ -43,18 +43,25 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
         answer: answer.text.clone(),
         usage: answer.usage,
         finish_reason: answer.finish_reason.clone(),
-        cost: None,
+        cost: cost_of(plan, answer),
         duration_ms: answer.duration.as_millis() as u64,
     }
 }
 
-fn status_of(answer: &provider::Answer) -> StatusLine {
+/// The call's cost from the usage the provider reported and the model's price.
+fn cost_of(plan: &plan::Plan, answer: &provider::Answer) -> Option<f64> {
+    answer
+        .usage
+        .and_then(|usage| crate::models::cost(&plan.info, &usage))
+}
+
+fn status_of(plan: &plan::Plan, answer: &provider::Answer) -> StatusLine {
     StatusLine {
         model: answer.model.clone(),
         seconds: answer.duration.as_secs_f64(),
         input_tokens: answer.usage.map(|u| u.input_tokens),
         output_tokens: answer.usage.map(|u| u.output_tokens),
-        cost: None,
+        cost: cost_of(plan, answer),
         retries: answer.retries,
     }
 }
