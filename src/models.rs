@@ -68,8 +68,20 @@ const BUILTIN: &[Builtin] = &[
     model(&["o4-mini"], OpenAi, 200_000, 100_000, (1.10, 4.40)),
     model(&["o3-mini"], OpenAi, 200_000, 100_000, (1.10, 4.40)),
     model(&["o1"], OpenAi, 200_000, 100_000, (15.00, 60.00)),
-    model(&["claude-opus-4-5"], Anthropic, 200_000, 64_000, (5.00, 25.00)),
-    model(&["claude-opus-4-1"], Anthropic, 200_000, 32_000, (15.00, 75.00)),
+    model(
+        &["claude-opus-4-5"],
+        Anthropic,
+        200_000,
+        64_000,
+        (5.00, 25.00),
+    ),
+    model(
+        &["claude-opus-4-1"],
+        Anthropic,
+        200_000,
+        32_000,
+        (15.00, 75.00),
+    ),
     model(
         &["claude-opus-4-0", "claude-opus-4"],
         Anthropic,
@@ -77,7 +89,13 @@ const BUILTIN: &[Builtin] = &[
         32_000,
         (15.00, 75.00),
     ),
-    model(&["claude-sonnet-4-5"], Anthropic, 200_000, 64_000, (3.00, 15.00)),
+    model(
+        &["claude-sonnet-4-5"],
+        Anthropic,
+        200_000,
+        64_000,
+        (3.00, 15.00),
+    ),
     model(
         &["claude-sonnet-4-0", "claude-sonnet-4"],
         Anthropic,
@@ -85,9 +103,27 @@ const BUILTIN: &[Builtin] = &[
         64_000,
         (3.00, 15.00),
     ),
-    model(&["claude-3-7-sonnet-latest"], Anthropic, 200_000, 64_000, (3.00, 15.00)),
-    model(&["claude-haiku-4-5"], Anthropic, 200_000, 64_000, (1.00, 5.00)),
-    model(&["claude-3-5-haiku-latest"], Anthropic, 200_000, 8_192, (0.80, 4.00)),
+    model(
+        &["claude-3-7-sonnet-latest"],
+        Anthropic,
+        200_000,
+        64_000,
+        (3.00, 15.00),
+    ),
+    model(
+        &["claude-haiku-4-5"],
+        Anthropic,
+        200_000,
+        64_000,
+        (1.00, 5.00),
+    ),
+    model(
+        &["claude-3-5-haiku-latest"],
+        Anthropic,
+        200_000,
+        8_192,
+        (0.80, 4.00),
+    ),
     model(
         &["claude-3-haiku-20240307", "claude-3-haiku"],
         Anthropic,
@@ -138,19 +174,24 @@ fn undated(name: &str) -> &str {
     if let Some(base) = name.strip_suffix("-latest") {
         return base;
     }
-    if let Some((base, date)) = name.rsplit_once('-') {
-        if date.len() == 8 && is_digits(date) {
-            return base;
-        }
+    if let Some((base, date)) = name.rsplit_once('-')
+        && date.len() == 8
+        && is_digits(date)
+    {
+        return base;
     }
     let parts: Vec<&str> = name.rsplitn(4, '-').collect();
-    if let [d, m, y, base] = parts[..] {
-        if y.len() == 4 && m.len() == 2 && d.len() == 2 && [d, m, y].iter().all(|p| is_digits(p))
+    match parts[..] {
+        [d, m, y, base]
+            if y.len() == 4
+                && m.len() == 2
+                && d.len() == 2
+                && [d, m, y].iter().all(|p| is_digits(p)) =>
         {
-            return base;
+            base
         }
+        _ => name,
     }
-    name
 }
 
 fn builtin(name: &str) -> Option<&'static Builtin> {
@@ -181,9 +222,11 @@ pub fn resolve_alias(name: &str, aliases: &BTreeMap<String, String>) -> Result<S
     while let Some(next) = aliases.get(&current) {
         if seen.contains(next) {
             seen.push(next.clone());
-            return Err(usage(format!("model aliases form a loop: {}", seen.join(" -> ")))
-                .hint("fix [aliases] in the config or the cellmage_models.yml file")
-                .into());
+            return Err(
+                usage(format!("model aliases form a loop: {}", seen.join(" -> ")))
+                    .hint("fix [aliases] in the config or the cellmage_models.yml file")
+                    .into(),
+            );
         }
         seen.push(next.clone());
         current = next.clone();
@@ -291,7 +334,10 @@ mod tests {
         assert_eq!(estimate_tokens_len(1), 1);
         assert_eq!(estimate_tokens_len(8), 2);
         let m = Message::new(crate::message::Role::User, "12345678");
-        assert_eq!(estimate_messages([&m, &m]), 2 * (2 + MESSAGE_OVERHEAD_TOKENS));
+        assert_eq!(
+            estimate_messages([&m, &m]),
+            2 * (2 + MESSAGE_OVERHEAD_TOKENS)
+        );
     }
 
     #[test]

@@ -72,7 +72,10 @@ fn key_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> Result<O
             "the environment variable {var} (api_key_env of model {}) is not set",
             info.name
         ))
-        .hint(format!("export {var}=..., or change [models.{}] in the config", info.name))
+        .hint(format!(
+            "export {var}=..., or change [models.{}] in the config",
+            info.name
+        ))
         .into());
     }
     let key = match protocol {
@@ -98,10 +101,10 @@ fn params_of(
         params.insert("temperature".into(), json!(t));
     }
     params.extend(settings.params.clone());
-    if let Some(t) = &settings.temperature {
-        if matches!(t.source, Source::Flag(_)) || persona_temp.is_none() {
-            params.insert("temperature".into(), json!(t.value));
-        }
+    if let Some(t) = &settings.temperature
+        && (matches!(t.source, Source::Flag(_)) || persona_temp.is_none())
+    {
+        params.insert("temperature".into(), json!(t.value));
     }
     if let Some(n) = &settings.max_tokens {
         params.insert("max_tokens".into(), json!(n.value));
@@ -180,7 +183,7 @@ impl Parts {
             out.extend(snippets.iter().map(|m| snippet("snippet", m)));
             out.push(("the prompt".into(), models::estimate_message(prompt)));
         }
-        out.sort_by(|a, b| b.1.cmp(&a.1));
+        out.sort_by_key(|part| std::cmp::Reverse(part.1));
         out
     }
 }
@@ -245,16 +248,26 @@ fn guard(
         return Ok(());
     }
     let trimmable = exchanges(&parts.history).len();
-    if settings.trim_history && trimmable > 0 {
-        if let Some(dropped) = trim_to_fit(parts, budget) {
-            eprintln!(
-                "cellmage: --trim-history: dropped the {dropped} oldest of {trimmable} exchanges to fit {}'s context window",
-                info.name
-            );
-            return Ok(());
-        }
+    if settings.trim_history
+        && trimmable > 0
+        && let Some(dropped) = trim_to_fit(parts, budget)
+    {
+        eprintln!(
+            "cellmage: --trim-history: dropped the {dropped} oldest of {trimmable} exchanges to fit {}'s context window",
+            info.name
+        );
+        return Ok(());
     }
-    Err(over_window(parts, info, window, reserve, estimate, persona, settings.trim_history).into())
+    Err(over_window(
+        parts,
+        info,
+        window,
+        reserve,
+        estimate,
+        persona,
+        settings.trim_history,
+    )
+    .into())
 }
 
 fn over_window(
@@ -308,8 +321,16 @@ pub fn build(
         new: new_messages.clone(),
     };
     let params = params_of(settings, persona, &info, protocol);
-    let persona_name = persona.filter(|p| !p.system.is_empty()).map(|p| p.name.as_str());
-    guard(&mut parts, &info, reservation(&params, &info), settings, persona_name)?;
+    let persona_name = persona
+        .filter(|p| !p.system.is_empty())
+        .map(|p| p.name.as_str());
+    guard(
+        &mut parts,
+        &info,
+        reservation(&params, &info),
+        settings,
+        persona_name,
+    )?;
     let endpoint = Endpoint {
         protocol,
         base_url: base_of(settings, &info, protocol),
@@ -412,7 +433,10 @@ mod tests {
             ],
             history: vec![m(Role::User, "q"), m(Role::Assistant, &"a".repeat(80))],
             new: vec![
-                m(Role::User, &format!("File: src/big.py\n```\n{}\n```", "y".repeat(400))),
+                m(
+                    Role::User,
+                    &format!("File: src/big.py\n```\n{}\n```", "y".repeat(400)),
+                ),
                 m(Role::User, "why?"),
             ],
         };
@@ -443,6 +467,9 @@ mod tests {
         assert_eq!(reservation(&params, &info), 500);
         params.insert("max_tokens".into(), json!(10));
         assert_eq!(reservation(&params, &info), 10);
-        assert_eq!(reservation(&serde_json::Map::new(), &ModelInfo::default()), 0);
+        assert_eq!(
+            reservation(&serde_json::Map::new(), &ModelInfo::default()),
+            0
+        );
     }
 }

@@ -392,14 +392,14 @@ impl Settings {
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
             layers.pick(|c| c.temperature),
         );
-        if let Some(t) = &temperature {
-            if !(0.0..=2.0).contains(&t.value) {
-                return Err(usage(format!(
-                    "temperature must be between 0 and 2, not {}",
-                    t.value
-                ))
-                .into());
-            }
+        if let Some(t) = &temperature
+            && !(0.0..=2.0).contains(&t.value)
+        {
+            return Err(usage(format!(
+                "temperature must be between 0 and 2, not {}",
+                t.value
+            ))
+            .into());
         }
         temperature = temperature.filter(|t| t.value.is_finite());
         let timeout = layered(
@@ -598,11 +598,18 @@ fn resolve_aliases(env: &Env, layers: &Layers) -> Result<BTreeMap<String, String
 
 /// A CellMage alias file: YAML `alias: full-name` pairs (an empty file is no aliases).
 pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read model alias file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "cannot read model alias file {}: {e}",
+            path.display()
+        ))
+    })?;
     let invalid = |why: String| {
-        usage(format!("invalid model alias file {}: {why}", path.display()))
-            .hint("write one `alias: full-model-name` pair per line")
+        usage(format!(
+            "invalid model alias file {}: {why}",
+            path.display()
+        ))
+        .hint("write one `alias: full-model-name` pair per line")
     };
     let value: serde_norway::Value =
         serde_norway::from_str(&text).map_err(|e| invalid(e.to_string().replace('\n', " ")))?;

@@ -26,7 +26,10 @@ fn claude_streams_through_the_messages_api() {
     ])
     .ok("Hello\n");
     let req = server.request();
-    assert_eq!((req.method.as_str(), req.path.as_str()), ("POST", "/v1/messages"));
+    assert_eq!(
+        (req.method.as_str(), req.path.as_str()),
+        ("POST", "/v1/messages")
+    );
     assert_eq!(req.header("x-api-key"), Some(KEY));
     assert_eq!(req.header("anthropic-version"), Some("2023-06-01"));
     assert_eq!(req.header("authorization"), None, "no OpenAI key is sent");
@@ -64,7 +67,10 @@ fn no_stream_reads_a_whole_message_and_reports_usage() {
 
 #[test]
 fn max_tokens_flag_is_sent_and_a_cut_answer_exits_4() {
-    let server = FakeServer::start(vec![Reply::anthropic_stream_stop(&["cut sh"], "max_tokens")]);
+    let server = FakeServer::start(vec![Reply::anthropic_stream_stop(
+        &["cut sh"],
+        "max_tokens",
+    )]);
     let env = TestEnv::new().with_anthropic_server(&server);
     let run = env.run(&["-m", "claude-opus-4-1", "--max-tokens", "50", "write"]);
     run.fails(4, "cut off by the token limit");
@@ -109,8 +115,15 @@ fn dry_run_and_verbose_redact_the_key() {
     env.set("ANTHROPIC_API_KEY", KEY);
     let run = env.run(&["--dry-run", "-m", "claude-haiku-4-5", "hi"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.starts_with("POST https://api.anthropic.com/v1/messages\n"));
-    assert!(run.stdout.contains("x-api-key: (redacted)\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .starts_with("POST https://api.anthropic.com/v1/messages\n")
+    );
+    assert!(
+        run.stdout.contains("x-api-key: (redacted)\n"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("anthropic-version: 2023-06-01\n"));
     assert!(!run.stdout.contains(KEY));
 
@@ -118,7 +131,11 @@ fn dry_run_and_verbose_redact_the_key() {
     let env = TestEnv::new().with_anthropic_server(&server);
     let run = env.run(&["-v", "-m", "claude-haiku-4-5", "hi"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("x-api-key: (redacted)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("x-api-key: (redacted)"),
+        "{}",
+        run.stderr
+    );
     assert!(!run.stderr.contains(KEY));
 }
 

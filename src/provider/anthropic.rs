@@ -43,10 +43,7 @@ fn split(req: &ChatRequest) -> (Option<String>, Vec<Value>) {
         .into_iter()
         .map(|(role, content)| json!({"role": role.as_str(), "content": content}))
         .collect();
-    (
-        (!system.is_empty()).then(|| system.join("\n\n")),
-        messages,
-    )
+    ((!system.is_empty()).then(|| system.join("\n\n")), messages)
 }
 
 /// The request body, byte for byte what is sent.

@@ -339,7 +339,10 @@ fn respond(conn: &mut TcpStream, reply: Reply) {
 
 /// One named SSE event carrying this JSON, as Anthropic sends them.
 pub fn anthropic_event(v: &Value) -> String {
-    format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or("message"))
+    format!(
+        "event: {}\ndata: {v}\n\n",
+        v["type"].as_str().unwrap_or("message")
+    )
 }
 
 impl Reply {
@@ -376,8 +379,10 @@ impl Reply {
             anthropic_event(&json!({"type": "ping"})),
         ];
         for piece in pieces {
-            events.push(anthropic_event(&json!({"type": "content_block_delta", "index": 0,
-                "delta": {"type": "text_delta", "text": piece}})));
+            events.push(anthropic_event(
+                &json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": piece}}),
+            ));
         }
         events.push(anthropic_event(
             &json!({"type": "content_block_stop", "index": 0}),
