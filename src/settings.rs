@@ -871,6 +871,71 @@ mod tests {
     }
 
     #[test]
+    fn alias_files_are_cellmage_yaml_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        type Pairs = &'static [(&'static str, &'static str)];
+        let table: &[(&str, Option<Pairs>)] = &[
+            ("", Some(&[])),
+            ("# only a comment\n", Some(&[])),
+            (
+                "g4: gpt-4\nc3h: claude-3-haiku\n",
+                Some(&[("c3h", "claude-3-haiku"), ("g4", "gpt-4")]),
+            ),
+            ("v: 4\n", Some(&[("v", "4")])),
+            ("- a\n", None),
+            ("a: [1, 2]\n", None),
+            ("a: b: c\n", None),
+        ];
+        for (text, want) in table {
+            let path = dir.path().join("m.yml");
+            std::fs::write(&path, text).unwrap();
+            let got = load_alias_file(&path).ok();
+            let want = want.map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect::<BTreeMap<_, _>>()
+            });
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn model_tables_merge_key_by_key_and_resolve_keys() {
+        let s = resolve(
+            &[],
+            &[("MY_KEY", "k1")],
+            &[
+                (
+                    "cfg/config.toml",
+                    "[models.a]\nname = \"gpt-4o\"\napi_key_env = \"MY_KEY\"\ninput_price = 1.0\n[models.b]\napi_key_cmd = \"echo k\"\n",
+                ),
+                (
+                    "proj/.cellmage/config.toml",
+                    "[models.a]\ninput_price = 2.0\n[models.a.params]\ntop_p = 0.5\n",
+                ),
+            ],
+        );
+        let a = &s.models["a"];
+        assert_eq!(a.name.as_deref(), Some("gpt-4o"));
+        assert_eq!(a.input_price, Some(2.0));
+        assert_eq!(a.params["top_p"], serde_json::json!(0.5));
+        assert!(matches!(&a.key, Some(KeySource::Value(k)) if k.expose() == "k1"));
+        assert!(matches!(&s.models["b"].key, Some(KeySource::Command(c)) if c == "echo k"));
+        assert_eq!(s.anthropic_base.value, DEFAULT_ANTHROPIC_BASE);
+        let s = resolve(
+            &[],
+            &[
+                ("ANTHROPIC_BASE_URL", "http://gw"),
+                ("ANTHROPIC_API_KEY", "ak"),
+            ],
+            &[],
+        );
+        assert_eq!(s.anthropic_base.value, "http://gw");
+        assert!(s.anthropic_key.is_some());
+    }
+
+    #[test]
     fn project_paths_come_first() {
         let s = resolve(&[], &[], &[("proj/.cellmage/config.toml", "")]);
         assert!(s.paths.personas_dirs[0].ends_with("proj/.cellmage/personas"));

@@ -29,7 +29,7 @@ fn status_line_shows_the_cost_of_the_reported_usage() {
 }
 
 #[test]
-fn dated_answer_models_are_priced_by_the_requested_model() {
+fn dated_model_names_find_their_price() {
     let server = FakeServer::start(vec![Reply::openai("hi")]);
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--stats", "-m", "gpt-4.1-2025-04-14", "hello"]);

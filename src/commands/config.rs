@@ -32,6 +32,15 @@ pub fn run(s: &Settings) -> Result<()> {
         Sourced::new(shown, k.source.clone())
     });
     line(&mut out, "api_key", key.as_ref());
+    line(&mut out, "anthropic_base", Some(&s.anthropic_base));
+    let anthropic_key = s.anthropic_key.as_ref().map(|k| {
+        let shown = match &k.value {
+            KeySource::Value(secret) => secret.describe(),
+            KeySource::Command(_) => "(from a command, not run)".to_string(),
+        };
+        Sourced::new(shown, k.source.clone())
+    });
+    line(&mut out, "anthropic_key", anthropic_key.as_ref());
     line(&mut out, "persona", s.persona.as_ref());
     line(&mut out, "temperature", s.temperature.as_ref());
     line(&mut out, "max_tokens", s.max_tokens.as_ref());
