@@ -1,14 +1,16 @@
 //! Assembling the request: persona system prompt + system snippets + history + snippets +
-//! prompt; model, provider and parameter resolution.
+//! prompt; model, provider and parameter resolution; the context-window guard.
 
 use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::context::Input;
+use crate::error::usage;
 use crate::message::{Message, Role};
+use crate::models::{self, ModelInfo};
 use crate::persona::Persona;
-use crate::provider::{ChatRequest, Endpoint, Protocol, retry};
-use crate::settings::{Settings, Source, Sourced};
+use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic, retry};
+use crate::settings::{KeySource, Settings, Source, Sourced};
 
 /// What one call will do.
 #[derive(Debug)]
@@ -17,6 +19,8 @@ pub struct Plan {
     pub endpoint: Endpoint,
     /// The model as the user named it (before alias resolution).
     pub model: Sourced<String>,
+    /// What the registry and config know about the model: window, prices.
+    pub info: ModelInfo,
     /// The messages this call adds to the conversation (snippets and prompt).
     pub new_messages: Vec<Message>,
     pub persona: Option<String>,
@@ -36,31 +40,263 @@ fn model_of(settings: &Settings, persona: Option<&Persona>) -> Sourced<String> {
     }
 }
 
-fn protocol_of(settings: &Settings, wire_model: &str) -> Result<Protocol> {
-    match &settings.provider {
-        Some(p) => Protocol::parse(&p.value),
-        None if wire_model == "echo" => Ok(Protocol::Echo),
-        None => Ok(Protocol::OpenAi),
+/// `--provider` beats the model's own table, which beats `CELLMAGE_PROVIDER` and the
+/// config's `provider`, which beat what the model's name implies.
+fn protocol_of(settings: &Settings, info: &ModelInfo) -> Result<Protocol> {
+    match (&settings.provider, info.provider) {
+        (Some(p), _) if matches!(p.source, Source::Flag(_)) => Protocol::parse(&p.value),
+        (_, Some(from_table)) if info.origin == "config" => Ok(from_table),
+        (Some(p), _) => Protocol::parse(&p.value),
+        _ => Ok(models::default_protocol(info)),
     }
 }
 
-/// Request parameters: persona front matter, then config/`--param`, then the named flags.
-fn params_of(settings: &Settings, persona: Option<&Persona>) -> serde_json::Map<String, Value> {
-    let mut params = persona.map(|p| p.params.clone()).unwrap_or_default();
+/// Where the request goes: `--api-base`, else the model's `base_url`, else the protocol's
+/// own base (`CELLMAGE_API_BASE`/`api_base` for OpenAI, `ANTHROPIC_BASE_URL` for Anthropic).
+fn base_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> String {
+    match (&info.base_url, protocol) {
+        _ if matches!(settings.api_base.source, Source::Flag(_)) => settings.api_base.value.clone(),
+        (Some(base), _) => base.clone(),
+        (None, Protocol::Anthropic) => settings.anthropic_base.value.clone(),
+        (None, _) => settings.api_base.value.clone(),
+    }
+}
+
+/// The key: the model's own (`api_key_env`/`api_key_cmd`), else the protocol's.
+fn key_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> Result<Option<KeySource>> {
+    if let Some(key) = &info.key {
+        return Ok(Some(key.clone()));
+    }
+    if let Some(var) = &info.key_env {
+        return Err(usage(format!(
+            "the environment variable {var} (api_key_env of model {}) is not set",
+            info.name
+        ))
+        .hint(format!(
+            "export {var}=..., or change [models.{}] in the config",
+            info.name
+        ))
+        .into());
+    }
+    let key = match protocol {
+        Protocol::Anthropic => &settings.anthropic_key,
+        _ => &settings.api_key,
+    };
+    Ok(key.as_ref().map(|k| k.value.clone()))
+}
+
+/// Request parameters: the model's defaults, persona front matter, then config/`--param`,
+/// then the named flags. Anthropic always gets `max_tokens` (the model's maximum output
+/// when nothing else sets it).
+fn params_of(
+    settings: &Settings,
+    persona: Option<&Persona>,
+    info: &ModelInfo,
+    protocol: Protocol,
+) -> serde_json::Map<String, Value> {
+    let mut params = info.params.clone();
+    params.extend(persona.map(|p| p.params.clone()).unwrap_or_default());
     let persona_temp = persona.and_then(|p| p.temperature);
     if let Some(t) = persona_temp {
         params.insert("temperature".into(), json!(t));
     }
     params.extend(settings.params.clone());
-    if let Some(t) = &settings.temperature {
-        if matches!(t.source, Source::Flag(_)) || persona_temp.is_none() {
-            params.insert("temperature".into(), json!(t.value));
-        }
+    if let Some(t) = &settings.temperature
+        && (matches!(t.source, Source::Flag(_)) || persona_temp.is_none())
+    {
+        params.insert("temperature".into(), json!(t.value));
     }
     if let Some(n) = &settings.max_tokens {
         params.insert("max_tokens".into(), json!(n.value));
     }
+    if protocol == Protocol::Anthropic && !params.contains_key("max_tokens") {
+        let n = info
+            .max_output_tokens
+            .unwrap_or(anthropic::DEFAULT_MAX_TOKENS);
+        params.insert("max_tokens".into(), json!(n));
+    }
     params
+}
+
+/// The tokens kept for the answer: the request's own limit, else the model's maximum output.
+fn reservation(params: &serde_json::Map<String, Value>, info: &ModelInfo) -> u64 {
+    ["max_tokens", "max_completion_tokens", "max_output_tokens"]
+        .iter()
+        .find_map(|k| params.get(*k).and_then(Value::as_u64))
+        .or(info.max_output_tokens)
+        .unwrap_or(0)
+}
+
+/// The request's messages in order, grouped as the guard reports them.
+struct Parts {
+    /// The persona's system prompt, then system snippets.
+    head: Vec<Message>,
+    history: Vec<Message>,
+    /// Snippets, then the prompt (last).
+    new: Vec<Message>,
+}
+
+impl Parts {
+    fn messages(&self) -> Vec<Message> {
+        self.head
+            .iter()
+            .chain(&self.history)
+            .chain(&self.new)
+            .cloned()
+            .collect()
+    }
+
+    fn tokens(&self) -> u64 {
+        models::estimate_messages(self.head.iter().chain(&self.history).chain(&self.new))
+    }
+
+    /// Each part's name and estimated tokens, largest first.
+    fn contributors(&self, persona: Option<&str>) -> Vec<(String, u64)> {
+        let snippet = |kind: &str, m: &Message| {
+            let label = m
+                .content
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("File: "));
+            let name = match label {
+                Some(path) => format!("{kind} {path}"),
+                None => kind.to_string(),
+            };
+            (name, models::estimate_message(m))
+        };
+        let mut out: Vec<(String, u64)> = Vec::new();
+        let has_persona = persona.is_some() && !self.head.is_empty();
+        for (i, m) in self.head.iter().enumerate() {
+            if i == 0 && has_persona {
+                let name = format!("persona {}", persona.unwrap_or_default());
+                out.push((name, models::estimate_message(m)));
+            } else {
+                out.push(snippet("system snippet", m));
+            }
+        }
+        if !self.history.is_empty() {
+            let n = self.history.len();
+            let name = format!("history ({n} message{})", if n == 1 { "" } else { "s" });
+            out.push((name, models::estimate_messages(&self.history)));
+        }
+        if let Some((prompt, snippets)) = self.new.split_last() {
+            out.extend(snippets.iter().map(|m| snippet("snippet", m)));
+            out.push(("the prompt".into(), models::estimate_message(prompt)));
+        }
+        out.sort_by_key(|part| std::cmp::Reverse(part.1));
+        out
+    }
+}
+
+/// The history split into exchanges, oldest first: each runs up to and including an
+/// assistant message.
+fn exchanges(history: &[Message]) -> Vec<&[Message]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, m) in history.iter().enumerate() {
+        if m.role == Role::Assistant {
+            out.push(&history[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < history.len() {
+        out.push(&history[start..]);
+    }
+    out
+}
+
+/// Drops the oldest `n` exchanges, keeping their system messages in place.
+fn drop_exchanges(history: &[Message], n: usize) -> Vec<Message> {
+    exchanges(history)
+        .iter()
+        .enumerate()
+        .flat_map(|(i, ex)| ex.iter().filter(move |m| i >= n || m.role == Role::System))
+        .cloned()
+        .collect()
+}
+
+/// Removes the fewest oldest exchanges that make the parts fit `budget` tokens; returns how
+/// many were dropped, or `None` when even dropping them all does not fit.
+fn trim_to_fit(parts: &mut Parts, budget: u64) -> Option<usize> {
+    let full = std::mem::take(&mut parts.history);
+    let total = exchanges(&full).len();
+    for n in 0..=total {
+        parts.history = drop_exchanges(&full, n);
+        if parts.tokens() <= budget {
+            return Some(n);
+        }
+    }
+    None
+}
+
+/// The context guard: the estimated request must fit the model's window less the tokens
+/// kept for the answer. Unknown windows are not guarded. With `--trim-history` the oldest
+/// exchanges go first (never system messages, never this call's messages).
+fn guard(
+    parts: &mut Parts,
+    info: &ModelInfo,
+    reserve: u64,
+    settings: &Settings,
+    persona: Option<&str>,
+) -> Result<()> {
+    let Some(window) = info.context_window else {
+        return Ok(());
+    };
+    let budget = window.saturating_sub(reserve);
+    let estimate = parts.tokens();
+    if estimate <= budget {
+        return Ok(());
+    }
+    let trimmable = exchanges(&parts.history).len();
+    if settings.trim_history
+        && trimmable > 0
+        && let Some(dropped) = trim_to_fit(parts, budget)
+    {
+        eprintln!(
+            "cellmage: --trim-history: dropped the {dropped} oldest of {trimmable} exchanges to fit {}'s context window",
+            info.name
+        );
+        return Ok(());
+    }
+    Err(over_window(
+        parts,
+        info,
+        window,
+        reserve,
+        estimate,
+        persona,
+        settings.trim_history,
+    )
+    .into())
+}
+
+fn over_window(
+    parts: &Parts,
+    info: &ModelInfo,
+    window: u64,
+    reserve: u64,
+    estimate: u64,
+    persona: Option<&str>,
+    trimmed: bool,
+) -> crate::error::Failure {
+    let largest: Vec<String> = parts
+        .contributors(persona)
+        .into_iter()
+        .take(3)
+        .map(|(name, tokens)| format!("{name} ~{tokens}"))
+        .collect();
+    let after = if trimmed { " even without history" } else { "" };
+    let hint = if !parts.history.is_empty() && !trimmed {
+        "send fewer or smaller snippets, pass --trim-history to drop old exchanges, lower --max-tokens, or pick a model with a larger window"
+    } else {
+        "send fewer or smaller snippets, lower --max-tokens, or pick a model with a larger window (cellmage models)"
+    };
+    usage(format!(
+        "the request (~{estimate} tokens, estimated){after} does not fit {}'s context window of {window} tokens with {reserve} kept for the answer; largest parts: {}",
+        info.name,
+        largest.join(", ")
+    ))
+    .hint(hint)
 }
 
 pub fn build(
@@ -70,22 +306,35 @@ pub fn build(
     history: &[Message],
 ) -> Result<Plan> {
     let model = model_of(settings, persona);
-    let wire_model = crate::models::resolve_alias(&model.value, &settings.aliases).to_string();
-    let protocol = protocol_of(settings, &wire_model)?;
+    let info = models::lookup(&model.value, &settings.aliases, &settings.models)?;
+    let protocol = protocol_of(settings, &info)?;
     let mut new_messages = input.snippets;
     new_messages.push(Message::new(Role::User, input.prompt));
-    let messages: Vec<Message> = persona
+    let mut parts = Parts {
+        head: persona
+            .filter(|p| !p.system.is_empty())
+            .map(|p| Message::new(Role::System, p.system.clone()))
+            .into_iter()
+            .chain(input.system_snippets)
+            .collect(),
+        history: history.to_vec(),
+        new: new_messages.clone(),
+    };
+    let params = params_of(settings, persona, &info, protocol);
+    let persona_name = persona
         .filter(|p| !p.system.is_empty())
-        .map(|p| Message::new(Role::System, p.system.clone()))
-        .into_iter()
-        .chain(input.system_snippets)
-        .chain(history.iter().cloned())
-        .chain(new_messages.iter().cloned())
-        .collect();
+        .map(|p| p.name.as_str());
+    guard(
+        &mut parts,
+        &info,
+        reservation(&params, &info),
+        settings,
+        persona_name,
+    )?;
     let endpoint = Endpoint {
         protocol,
-        base_url: settings.api_base.value.clone(),
-        key: settings.api_key.as_ref().map(|k| k.value.clone()),
+        base_url: base_of(settings, &info, protocol),
+        key: key_of(settings, &info, protocol)?,
         headers: settings.headers.clone(),
         timeout: settings.timeout.value,
         total_timeout: settings.total_timeout.value,
@@ -98,14 +347,129 @@ pub fn build(
     };
     Ok(Plan {
         request: ChatRequest {
-            model: wire_model,
-            messages,
-            params: params_of(settings, persona),
+            model: info.wire_name.clone(),
+            messages: parts.messages(),
+            params,
             stream: settings.stream.value,
         },
         endpoint,
         model,
+        info,
         new_messages,
         persona: persona.map(|p| p.name.clone()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(role: Role, text: &str) -> Message {
+        Message::new(role, text)
+    }
+
+    fn history() -> Vec<Message> {
+        vec![
+            m(Role::System, "imported system"),
+            m(Role::User, "q1"),
+            m(Role::Assistant, "a1"),
+            m(Role::User, "q2"),
+            m(Role::Assistant, "a2"),
+            m(Role::User, "q3"),
+            m(Role::Assistant, "a3"),
+        ]
+    }
+
+    #[test]
+    fn exchanges_end_at_each_answer() {
+        let h = history();
+        let ex = exchanges(&h);
+        assert_eq!(ex.len(), 3);
+        assert_eq!(ex[0].len(), 3);
+        assert_eq!(ex[2][0].content, "q3");
+    }
+
+    #[test]
+    fn dropping_keeps_system_messages() {
+        let h = history();
+        let contents = |v: Vec<Message>| v.into_iter().map(|m| m.content).collect::<Vec<_>>();
+        assert_eq!(
+            contents(drop_exchanges(&h, 2)),
+            ["imported system", "q3", "a3"]
+        );
+        assert_eq!(contents(drop_exchanges(&h, 3)), ["imported system"]);
+        assert_eq!(contents(drop_exchanges(&h, 0)).len(), 7);
+    }
+
+    #[test]
+    fn trims_the_fewest_oldest_exchanges() {
+        let long = "x".repeat(400);
+        let mut parts = Parts {
+            head: vec![m(Role::System, "persona")],
+            history: vec![
+                m(Role::User, &long),
+                m(Role::Assistant, &long),
+                m(Role::User, "short"),
+                m(Role::Assistant, "short"),
+            ],
+            new: vec![m(Role::User, "prompt")],
+        };
+        let fits_after_one = parts.tokens() - 2 * (100 + models::MESSAGE_OVERHEAD_TOKENS);
+        assert_eq!(trim_to_fit(&mut parts, fits_after_one), Some(1));
+        assert_eq!(parts.history.len(), 2);
+        let mut parts = Parts {
+            history: vec![m(Role::User, "q"), m(Role::Assistant, "a")],
+            ..parts
+        };
+        assert_eq!(trim_to_fit(&mut parts, 1), None);
+    }
+
+    #[test]
+    fn contributors_name_snippets_history_and_prompt() {
+        let parts = Parts {
+            head: vec![
+                m(Role::System, "be brief"),
+                m(Role::System, "File: rules.md\n```\nr\n```"),
+            ],
+            history: vec![m(Role::User, "q"), m(Role::Assistant, &"a".repeat(80))],
+            new: vec![
+                m(
+                    Role::User,
+                    &format!("File: src/big.py\n```\n{}\n```", "y".repeat(400)),
+                ),
+                m(Role::User, "why?"),
+            ],
+        };
+        let names: Vec<String> = parts
+            .contributors(Some("coder"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "snippet src/big.py",
+                "history (2 messages)",
+                "system snippet rules.md",
+                "persona coder",
+                "the prompt",
+            ]
+        );
+    }
+
+    #[test]
+    fn reservation_prefers_the_request_limit() {
+        let info = ModelInfo {
+            max_output_tokens: Some(500),
+            ..ModelInfo::default()
+        };
+        let mut params = serde_json::Map::new();
+        assert_eq!(reservation(&params, &info), 500);
+        params.insert("max_tokens".into(), json!(10));
+        assert_eq!(reservation(&params, &info), 10);
+        assert_eq!(
+            reservation(&serde_json::Map::new(), &ModelInfo::default()),
+            0
+        );
+    }
 }

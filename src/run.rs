@@ -27,13 +27,14 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     let mut printer = Printer::new(&settings.output)?;
     let answer = provider::complete(&plan.request, &plan.endpoint, &mut printer)?;
+    let cost = cost_of(&plan, &answer);
     if !answer.truncated || settings.output.allow_truncated {
-        session.record(&exchange_of(&plan, &answer))?;
+        session.record(&exchange_of(&plan, &answer, cost))?;
     }
-    printer.finish(&answer, &meta_of(&plan, &session))
+    printer.finish(&answer, &meta_of(&plan, &session, cost))
 }
 
-fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
+fn exchange_of(plan: &plan::Plan, answer: &provider::Answer, cost: Option<f64>) -> Exchange {
     Exchange {
         time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
         model: plan.request.model.clone(),
@@ -43,15 +44,22 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
         answer: answer.text.clone(),
         usage: answer.usage,
         finish_reason: answer.finish_reason.clone(),
-        cost: None,
+        cost,
         duration_ms: answer.duration.as_millis() as u64,
     }
 }
 
-fn meta_of(plan: &plan::Plan, session: &Session) -> Meta {
+/// The call's cost from the usage the provider reported and the model's price.
+fn cost_of(plan: &plan::Plan, answer: &provider::Answer) -> Option<f64> {
+    answer
+        .usage
+        .and_then(|usage| crate::models::cost(&plan.info, &usage))
+}
+
+fn meta_of(plan: &plan::Plan, session: &Session, cost: Option<f64>) -> Meta {
     Meta {
         conversation: session.id().map(str::to_string),
-        cost: None,
+        cost,
         provider: plan.endpoint.protocol.name().to_string(),
     }
 }

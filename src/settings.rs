@@ -16,6 +16,15 @@ use crate::secret::Secret;
 
 pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
+pub const DEFAULT_ANTHROPIC_BASE: &str = "https://api.anthropic.com";
+/// CellMage's model alias files, looked for in the working directory and each parent; the
+/// first one found is read.
+pub const ALIAS_FILES: [&str; 4] = [
+    ".cellmage_models.yml",
+    "cellmage_models.yml",
+    ".config/cellmage_models.yml",
+    "config/cellmage_models.yml",
+];
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
 pub const DEFAULT_TOTAL_TIMEOUT_SECS: f64 = 900.0;
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -138,6 +147,53 @@ pub struct ConfigFile {
     pub params: Map<String, Value>,
     #[serde(default)]
     pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+}
+
+/// A `[models.NAME]` table: a model of its own, or overrides for a built-in one.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model name sent on the wire (default: NAME).
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_cmd: Option<String>,
+    pub context_window: Option<u64>,
+    pub max_output_tokens: Option<u64>,
+    /// USD per million input tokens.
+    pub input_price: Option<f64>,
+    /// USD per million output tokens.
+    pub output_price: Option<f64>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
+    #[serde(skip)]
+    pub key: Option<KeySource>,
+}
+
+impl ModelConfig {
+    /// This table with every key that `over` sets replaced (project over user).
+    fn merged(mut self, over: &ModelConfig) -> ModelConfig {
+        fn take<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+        take(&mut self.name, &over.name);
+        take(&mut self.provider, &over.provider);
+        take(&mut self.base_url, &over.base_url);
+        take(&mut self.api_key_env, &over.api_key_env);
+        take(&mut self.api_key_cmd, &over.api_key_cmd);
+        take(&mut self.context_window, &over.context_window);
+        take(&mut self.max_output_tokens, &over.max_output_tokens);
+        take(&mut self.input_price, &over.input_price);
+        take(&mut self.output_price, &over.output_price);
+        self.params.extend(over.params.clone());
+        self
+    }
 }
 
 impl ConfigFile {
@@ -231,7 +287,15 @@ pub struct Settings {
     /// The longest wait accepted, from backoff or the provider's Retry-After.
     pub retry_max_wait: Duration,
     pub conversation: Sourced<ConversationChoice>,
+    /// Model aliases, merged: user config < alias file < project config < the file named
+    /// by `CELLMAGE_MODEL_MAPPINGS_FILE`.
     pub aliases: BTreeMap<String, String>,
+    /// `[models.NAME]` tables, user and project merged key by key, keys resolved.
+    pub models: BTreeMap<String, ModelConfig>,
+    /// `ANTHROPIC_API_KEY`.
+    pub anthropic_key: Option<Sourced<KeySource>>,
+    /// `ANTHROPIC_BASE_URL`, else the hosted API.
+    pub anthropic_base: Sourced<String>,
     pub paths: Paths,
     pub output: OutputOptions,
     pub dry_run: bool,
@@ -328,14 +392,14 @@ impl Settings {
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
             layers.pick(|c| c.temperature),
         );
-        if let Some(t) = &temperature {
-            if !(0.0..=2.0).contains(&t.value) {
-                return Err(usage(format!(
-                    "temperature must be between 0 and 2, not {}",
-                    t.value
-                ))
-                .into());
-            }
+        if let Some(t) = &temperature
+            && !(0.0..=2.0).contains(&t.value)
+        {
+            return Err(usage(format!(
+                "temperature must be between 0 and 2, not {}",
+                t.value
+            ))
+            .into());
         }
         temperature = temperature.filter(|t| t.value.is_finite());
         let timeout = layered(
@@ -406,13 +470,19 @@ impl Settings {
                 "retry_max_wait",
             )?,
             conversation: resolve_conversation(ask, env),
-            aliases: layers
-                .user
-                .aliases
-                .iter()
-                .chain(&layers.project.aliases)
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            aliases: resolve_aliases(env, &layers)?,
+            models: resolve_models(env, &layers),
+            anthropic_key: env.get("ANTHROPIC_API_KEY").map(|k| {
+                Sourced::new(
+                    KeySource::Value(Secret::new(k.trim())),
+                    Source::Env("ANTHROPIC_API_KEY".into()),
+                )
+            }),
+            anthropic_base: env_str(env, &["ANTHROPIC_BASE_URL"])
+                .map(|(v, name)| Sourced::new(v, Source::Env(name)))
+                .unwrap_or_else(|| {
+                    Sourced::new(DEFAULT_ANTHROPIC_BASE.to_string(), Source::Default)
+                }),
             output: OutputOptions {
                 extract: ask.extract.clone(),
                 output: ask.output.clone(),
@@ -505,6 +575,81 @@ fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
                 .pick(|c| c.api_key_cmd.clone())
                 .map(|k| Sourced::new(KeySource::Command(k.value), k.source))
         })
+}
+
+/// Aliases from every source, later ones winning: user config, the nearest CellMage alias
+/// file, project config, then `CELLMAGE_MODEL_MAPPINGS_FILE`.
+fn resolve_aliases(env: &Env, layers: &Layers) -> Result<BTreeMap<String, String>> {
+    let mut aliases = layers.user.aliases.clone();
+    let found = env
+        .cwd
+        .ancestors()
+        .flat_map(|dir| ALIAS_FILES.iter().map(move |f| dir.join(f)))
+        .find(|path| path.is_file());
+    if let Some(path) = found {
+        aliases.extend(load_alias_file(&path)?);
+    }
+    aliases.extend(layers.project.aliases.clone());
+    if let Some(path) = env.get("CELLMAGE_MODEL_MAPPINGS_FILE") {
+        aliases.extend(load_alias_file(Path::new(path))?);
+    }
+    Ok(aliases)
+}
+
+/// A CellMage alias file: YAML `alias: full-name` pairs (an empty file is no aliases).
+pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "cannot read model alias file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let invalid = |why: String| {
+        usage(format!(
+            "invalid model alias file {}: {why}",
+            path.display()
+        ))
+        .hint("write one `alias: full-model-name` pair per line")
+    };
+    let value: serde_norway::Value =
+        serde_norway::from_str(&text).map_err(|e| invalid(e.to_string().replace('\n', " ")))?;
+    let map = match value {
+        serde_norway::Value::Null => return Ok(BTreeMap::new()),
+        serde_norway::Value::Mapping(map) => map,
+        _ => return Err(invalid("not a mapping".into()).into()),
+    };
+    let scalar = |v: &serde_norway::Value| match v {
+        serde_norway::Value::String(s) => Some(s.clone()),
+        serde_norway::Value::Number(n) => Some(n.to_string()),
+        serde_norway::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (scalar(k), scalar(v)) {
+            (Some(k), Some(v)) => Ok((k, v)),
+            _ => Err(invalid(format!("the entry for {k:?} is not `alias: name`")).into()),
+        })
+        .collect()
+}
+
+/// `[models.NAME]` tables, project keys over user keys, with each key source resolved
+/// (`api_key_env` read now; `api_key_cmd` run only when a request is sent).
+fn resolve_models(env: &Env, layers: &Layers) -> BTreeMap<String, ModelConfig> {
+    let mut models = layers.user.models.clone();
+    for (name, over) in &layers.project.models {
+        let merged = models.remove(name).unwrap_or_default().merged(over);
+        models.insert(name.clone(), merged);
+    }
+    for model in models.values_mut() {
+        model.key = match (&model.api_key_env, &model.api_key_cmd) {
+            (Some(var), _) => env
+                .get(var)
+                .map(|k| KeySource::Value(Secret::new(k.trim()))),
+            (None, Some(cmd)) => Some(KeySource::Command(cmd.clone())),
+            (None, None) => None,
+        };
+    }
+    models
 }
 
 /// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.
@@ -723,6 +868,71 @@ mod tests {
                 .value,
             ConversationChoice::Off
         );
+    }
+
+    #[test]
+    fn alias_files_are_cellmage_yaml_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        type Pairs = &'static [(&'static str, &'static str)];
+        let table: &[(&str, Option<Pairs>)] = &[
+            ("", Some(&[])),
+            ("# only a comment\n", Some(&[])),
+            (
+                "g4: gpt-4\nc3h: claude-3-haiku\n",
+                Some(&[("c3h", "claude-3-haiku"), ("g4", "gpt-4")]),
+            ),
+            ("v: 4\n", Some(&[("v", "4")])),
+            ("- a\n", None),
+            ("a: [1, 2]\n", None),
+            ("a: b: c\n", None),
+        ];
+        for (text, want) in table {
+            let path = dir.path().join("m.yml");
+            std::fs::write(&path, text).unwrap();
+            let got = load_alias_file(&path).ok();
+            let want = want.map(|pairs| {
+                pairs
+                    .iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect::<BTreeMap<_, _>>()
+            });
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn model_tables_merge_key_by_key_and_resolve_keys() {
+        let s = resolve(
+            &[],
+            &[("MY_KEY", "k1")],
+            &[
+                (
+                    "cfg/config.toml",
+                    "[models.a]\nname = \"gpt-4o\"\napi_key_env = \"MY_KEY\"\ninput_price = 1.0\n[models.b]\napi_key_cmd = \"echo k\"\n",
+                ),
+                (
+                    "proj/.cellmage/config.toml",
+                    "[models.a]\ninput_price = 2.0\n[models.a.params]\ntop_p = 0.5\n",
+                ),
+            ],
+        );
+        let a = &s.models["a"];
+        assert_eq!(a.name.as_deref(), Some("gpt-4o"));
+        assert_eq!(a.input_price, Some(2.0));
+        assert_eq!(a.params["top_p"], serde_json::json!(0.5));
+        assert!(matches!(&a.key, Some(KeySource::Value(k)) if k.expose() == "k1"));
+        assert!(matches!(&s.models["b"].key, Some(KeySource::Command(c)) if c == "echo k"));
+        assert_eq!(s.anthropic_base.value, DEFAULT_ANTHROPIC_BASE);
+        let s = resolve(
+            &[],
+            &[
+                ("ANTHROPIC_BASE_URL", "http://gw"),
+                ("ANTHROPIC_API_KEY", "ak"),
+            ],
+            &[],
+        );
+        assert_eq!(s.anthropic_base.value, "http://gw");
+        assert!(s.anthropic_key.is_some());
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn the_record_has_every_field() {
             "model": "fake-model",
             "provider": "openai",
             "usage": {"input_tokens": 11, "output_tokens": 7},
-            "cost": null,
+            "cost": 0.0000156,
             "finish_reason": "stop",
             "truncated": false,
             "duration_ms": 0,

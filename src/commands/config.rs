@@ -5,6 +5,7 @@ use std::fmt::Display;
 use anyhow::Result;
 
 use super::print;
+use crate::models;
 use crate::settings::{KeySource, Settings, Sourced};
 
 fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
@@ -31,6 +32,15 @@ pub fn run(s: &Settings) -> Result<()> {
         Sourced::new(shown, k.source.clone())
     });
     line(&mut out, "api_key", key.as_ref());
+    line(&mut out, "anthropic_base", Some(&s.anthropic_base));
+    let anthropic_key = s.anthropic_key.as_ref().map(|k| {
+        let shown = match &k.value {
+            KeySource::Value(secret) => secret.describe(),
+            KeySource::Command(_) => "(from a command, not run)".to_string(),
+        };
+        Sourced::new(shown, k.source.clone())
+    });
+    line(&mut out, "anthropic_key", anthropic_key.as_ref());
     line(&mut out, "persona", s.persona.as_ref());
     line(&mut out, "temperature", s.temperature.as_ref());
     line(&mut out, "max_tokens", s.max_tokens.as_ref());
@@ -74,10 +84,40 @@ pub fn run(s: &Settings) -> Result<()> {
     print(&out)
 }
 
+/// A price or a count, or `-` when unknown.
+fn known<T: Display>(value: Option<T>) -> String {
+    value.map_or("-".to_string(), |v| v.to_string())
+}
+
+/// `cellmage models`: every configured and built-in model with its provider, context
+/// window, maximum output and prices (USD per million tokens), then the aliases.
 pub fn models(s: &Settings) -> Result<()> {
-    let mut out = String::new();
+    let mut out = format!(
+        "{:<24} {:<10} {:>9} {:>9} {:>8} {:>8}  {}\n",
+        "MODEL", "PROVIDER", "WINDOW", "MAX OUT", "IN $/M", "OUT $/M", "FROM"
+    );
+    for m in models::all(&s.models)? {
+        let provider = m.provider.unwrap_or_else(|| models::default_protocol(&m));
+        let name = if m.wire_name == m.name {
+            m.name.clone()
+        } else {
+            format!("{} ({})", m.name, m.wire_name)
+        };
+        out.push_str(&format!(
+            "{name:<24} {:<10} {:>9} {:>9} {:>8} {:>8}  {}\n",
+            provider.name(),
+            known(m.context_window),
+            known(m.max_output_tokens),
+            known(m.input_price.map(|p| format!("{p:.2}"))),
+            known(m.output_price.map(|p| format!("{p:.2}"))),
+            m.origin
+        ));
+    }
+    if !s.aliases.is_empty() {
+        out.push_str("\nALIAS                    MODEL\n");
+    }
     for (alias, model) in &s.aliases {
-        out.push_str(&format!("{alias:<20} -> {model}\n"));
+        out.push_str(&format!("{alias:<24} {model}\n"));
     }
     print(&out)
 }

@@ -1,6 +1,7 @@
 //! Providers: one file per wire protocol, pure body builders and parsers kept apart from the
 //! transport (`http`). The only room that talks to the network.
 
+pub mod anthropic;
 pub mod echo;
 pub mod http;
 pub mod openai;
@@ -21,6 +22,7 @@ use crate::settings::{self, KeySource};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Protocol {
     OpenAi,
+    Anthropic,
     Echo,
 }
 
@@ -28,6 +30,7 @@ impl Protocol {
     pub fn name(self) -> &'static str {
         match self {
             Protocol::OpenAi => "openai",
+            Protocol::Anthropic => "anthropic",
             Protocol::Echo => "echo",
         }
     }
@@ -35,9 +38,10 @@ impl Protocol {
     pub fn parse(name: &str) -> Result<Protocol> {
         match name {
             "openai" => Ok(Protocol::OpenAi),
+            "anthropic" => Ok(Protocol::Anthropic),
             "echo" => Ok(Protocol::Echo),
             other => Err(usage(format!("unknown provider {other:?}"))
-                .hint("use openai or echo")
+                .hint("use openai, anthropic or echo")
                 .into()),
         }
     }
@@ -67,17 +71,26 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// The API key, running `api_key_cmd` if that is where it comes from. A missing key is
-    /// an error only for the hosted OpenAI API; local servers need none.
+    /// an error only for the hosted OpenAI and Anthropic APIs; local servers need none.
     pub fn key(&self) -> Result<Option<Secret>> {
         match &self.key {
             Some(KeySource::Value(k)) => Ok(Some(k.clone())),
             Some(KeySource::Command(cmd)) => settings::key_from_command(cmd).map(Some),
-            None if self.base_url.starts_with(settings::DEFAULT_API_BASE) => Err(usage(
-                "no API key for the OpenAI API",
-            )
-            .hint("set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline")
-            .into()),
-            None => Ok(None),
+            None => match self.protocol {
+                Protocol::OpenAi if self.base_url.starts_with(settings::DEFAULT_API_BASE) => Err(usage(
+                    "no API key for the OpenAI API",
+                )
+                .hint("set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline")
+                .into()),
+                Protocol::Anthropic
+                    if self.base_url.starts_with(settings::DEFAULT_ANTHROPIC_BASE) =>
+                {
+                    Err(usage("no API key for the Anthropic API")
+                        .hint("set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table")
+                        .into())
+                }
+                _ => Ok(None),
+            },
         }
     }
 
@@ -158,26 +171,30 @@ pub fn protocol_error(what: &str, body: &str) -> anyhow::Error {
 pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
     match endpoint.protocol {
         Protocol::OpenAi => openai::complete(req, endpoint, sink),
+        Protocol::Anthropic => anthropic::complete(req, endpoint, sink),
         Protocol::Echo => echo::complete(req, sink),
     }
 }
 
 /// The exact request, secrets redacted, for `--dry-run`.
 pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
+    let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
     let (url, body, headers) = match endpoint.protocol {
         Protocol::Echo => (
             "echo: (offline, no network)".to_string(),
             openai::body(req),
             Vec::new(),
         ),
-        Protocol::OpenAi => {
-            let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
-            (
-                openai::url(&endpoint.base_url),
-                openai::body(req),
-                openai::headers(endpoint, placeholder.as_ref()),
-            )
-        }
+        Protocol::OpenAi => (
+            openai::url(&endpoint.base_url),
+            openai::body(req),
+            openai::headers(endpoint, placeholder.as_ref()),
+        ),
+        Protocol::Anthropic => (
+            anthropic::url(&endpoint.base_url),
+            anthropic::body(req),
+            anthropic::headers(endpoint, placeholder.as_ref()),
+        ),
     };
     let mut out = format!("POST {url}\n");
     for (name, value) in headers {

@@ -46,6 +46,13 @@ impl TestEnv {
         self
     }
 
+    /// Points the Anthropic base URL at a fake server and sets an Anthropic key.
+    pub fn with_anthropic_server(mut self, server: &FakeServer) -> TestEnv {
+        self.set("ANTHROPIC_BASE_URL", &server.root_url());
+        self.set("ANTHROPIC_API_KEY", "sk-ant-test-0123456789");
+        self
+    }
+
     pub fn set(&mut self, key: &str, value: &str) -> &mut TestEnv {
         self.vars.push((key.to_string(), value.to_string()));
         self

@@ -207,6 +207,11 @@ impl FakeServer {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The server's root URL, without `/v1` (what `ANTHROPIC_BASE_URL` holds).
+    pub fn root_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     pub fn requests(&self) -> Vec<Recorded> {
         self.requests.lock().unwrap().clone()
     }
@@ -330,4 +335,64 @@ fn respond(conn: &mut TcpStream, reply: Reply) {
     }
     let _ = conn.flush();
     let _ = conn.shutdown(std::net::Shutdown::Both);
+}
+
+/// One named SSE event carrying this JSON, as Anthropic sends them.
+pub fn anthropic_event(v: &Value) -> String {
+    format!(
+        "event: {}\ndata: {v}\n\n",
+        v["type"].as_str().unwrap_or("message")
+    )
+}
+
+impl Reply {
+    /// A whole Anthropic Messages response.
+    pub fn anthropic(text: &str) -> Reply {
+        Reply::anthropic_stop(text, "end_turn")
+    }
+
+    pub fn anthropic_stop(text: &str, stop_reason: &str) -> Reply {
+        Reply::json(
+            200,
+            json!({
+                "id": "msg_1", "type": "message", "role": "assistant", "model": "fake-claude",
+                "content": [{"type": "text", "text": text}],
+                "stop_reason": stop_reason, "stop_sequence": null,
+                "usage": {"input_tokens": 13, "output_tokens": 5}
+            }),
+        )
+    }
+
+    /// An Anthropic event stream of these text pieces, ending `end_turn`.
+    pub fn anthropic_stream(pieces: &[&str]) -> Reply {
+        Reply::anthropic_stream_stop(pieces, "end_turn")
+    }
+
+    pub fn anthropic_stream_stop(pieces: &[&str], stop_reason: &str) -> Reply {
+        let mut events = vec![
+            anthropic_event(&json!({"type": "message_start", "message": {
+                "id": "msg_1", "type": "message", "role": "assistant", "model": "fake-claude",
+                "content": [], "stop_reason": null,
+                "usage": {"input_tokens": 13, "output_tokens": 1}}})),
+            anthropic_event(&json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}})),
+            anthropic_event(&json!({"type": "ping"})),
+        ];
+        for piece in pieces {
+            events.push(anthropic_event(
+                &json!({"type": "content_block_delta", "index": 0,
+                "delta": {"type": "text_delta", "text": piece}}),
+            ));
+        }
+        events.push(anthropic_event(
+            &json!({"type": "content_block_stop", "index": 0}),
+        ));
+        events.push(anthropic_event(&json!({"type": "message_delta",
+            "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+            "usage": {"output_tokens": 5}})));
+        events.push(anthropic_event(&json!({"type": "message_stop"})));
+        Reply::Sse {
+            events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
+        }
+    }
 }
