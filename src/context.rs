@@ -265,10 +265,11 @@ fn walk(
         .build()
     {
         let entry = entry.map_err(|e| usage(format!("cannot read {}: {e}", dir.display())))?;
-        if entry.file_type().is_some_and(|t| t.is_file()) {
-            if let Some(label) = label(entry.path()) {
-                files.push((entry.into_path(), label));
-            }
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        if let Some(label) = label(entry.path()) {
+            files.push((entry.into_path(), label));
         }
     }
     let mut out = Vec::with_capacity(files.len());

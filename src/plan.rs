@@ -17,8 +17,6 @@ use crate::settings::{KeySource, Settings, Source, Sourced};
 pub struct Plan {
     pub request: ChatRequest,
     pub endpoint: Endpoint,
-    /// The model as the user named it (before alias resolution).
-    pub model: Sourced<String>,
     /// What the registry and config know about the model: window, prices.
     pub info: ModelInfo,
     /// The messages this call adds to the conversation (snippets and prompt).
@@ -353,7 +351,6 @@ pub fn build(
             stream: settings.stream.value,
         },
         endpoint,
-        model,
         info,
         new_messages,
         persona: persona.map(|p| p.name.clone()),

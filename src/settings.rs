@@ -758,7 +758,14 @@ mod tests {
         let user = ("cfg/config.toml", "model = \"user\"");
         let project = ("proj/.cellmage/config.toml", "model = \"project\"");
         let env = [("CELLMAGE_DEFAULT_MODEL", "env")];
-        let table: &[(&[&str], &[(&str, &str)], &[(&str, &str)], &str, Source)] = &[
+        type Case<'a> = (
+            &'a [&'a str],
+            &'a [(&'a str, &'a str)],
+            &'a [(&'a str, &'a str)],
+            &'a str,
+            Source,
+        );
+        let table: &[Case] = &[
             (&[], &[], &[], DEFAULT_MODEL, Source::Default),
             (&[], &[], &[user], "user", Source::UserConfig),
             (&[], &[], &[user, project], "project", Source::ProjectConfig),

@@ -24,7 +24,10 @@ fn committed_completions_match_the_cli() {
     for (shell, file) in table {
         let run = env.run(&["completions", shell]);
         assert_eq!(run.code, 0, "{}", run.stderr);
-        assert!(run.stdout == repo(file), "{file} is stale: run `cargo run -- completions --dir completions`");
+        assert!(
+            run.stdout == repo(file),
+            "{file} is stale: run `cargo run -- completions --dir completions`"
+        );
     }
 }
 
@@ -32,7 +35,13 @@ fn committed_completions_match_the_cli() {
 fn completions_dir_writes_every_shell() {
     let env = TestEnv::new();
     env.run(&["completions", "--dir", "."]).ok("");
-    for file in ["cellmage.bash", "_cellmage", "cellmage.fish", "cellmage.elv", "_cellmage.ps1"] {
+    for file in [
+        "cellmage.bash",
+        "_cellmage",
+        "cellmage.fish",
+        "cellmage.elv",
+        "_cellmage.ps1",
+    ] {
         assert!(env.path(file).is_file(), "{file}");
     }
 }
@@ -41,8 +50,17 @@ fn completions_dir_writes_every_shell() {
 fn help_matches_the_golden_file_and_has_examples_and_exit_codes() {
     let run = TestEnv::new().run(&["--help"]);
     assert_eq!(run.code, 0);
-    assert!(run.stdout.contains("cellmage -p coder -x python -o kvstore.py"));
-    assert!(run.stdout.contains("git diff main... | cellmage -p security_reviewer"));
+    assert!(
+        run.stdout
+            .contains("cellmage -p coder -x python -o kvstore.py")
+    );
+    assert!(
+        run.stdout
+            .contains("git diff main... | cellmage -p security_reviewer")
+    );
     assert!(run.stdout.contains("130  interrupted"));
-    assert!(run.stdout == repo("tests/golden/help.txt"), "tests/golden/help.txt is stale: run `cargo run -- --help > tests/golden/help.txt`");
+    assert!(
+        run.stdout == repo("tests/golden/help.txt"),
+        "tests/golden/help.txt is stale: run `cargo run -- --help > tests/golden/help.txt`"
+    );
 }

@@ -26,8 +26,15 @@ fn verbose_logs_the_exchange_redacted() {
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["-v", "hi"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, "ok\n"));
-    assert!(run.stderr.contains("cellmage: > POST http://127.0.0.1"), "{}", run.stderr);
-    assert!(run.stderr.contains("cellmage: > Authorization: Bearer (redacted)"));
+    assert!(
+        run.stderr.contains("cellmage: > POST http://127.0.0.1"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("cellmage: > Authorization: Bearer (redacted)")
+    );
     assert!(run.stderr.contains("cellmage: < 200"));
     assert!(!run.stderr.contains("sk-test-key"));
 }
@@ -39,10 +46,21 @@ fn config_shows_each_setting_and_its_source_with_the_key_redacted() {
     std::fs::write(env.config.join("config.toml"), "temperature = 0.3\n").unwrap();
     let run = env.run(&["config"]);
     assert_eq!(run.code, 0);
-    let line = |key: &str| run.stdout.lines().find(|l| l.starts_with(key)).unwrap_or_default().to_string();
-    assert!(line("model").contains("gpt-4o") && line("model").contains("(env CELLMAGE_DEFAULT_MODEL)"));
+    let line = |key: &str| {
+        run.stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("model").contains("gpt-4o") && line("model").contains("(env CELLMAGE_DEFAULT_MODEL)")
+    );
     assert!(line("temperature").contains("0.3") && line("temperature").contains("(user config)"));
-    assert!(line("api_key").contains("(redacted, 22 chars)") && line("api_key").contains("(env CELLMAGE_API_KEY)"));
+    assert!(
+        line("api_key").contains("(redacted, 22 chars)")
+            && line("api_key").contains("(env CELLMAGE_API_KEY)")
+    );
     assert!(!run.stdout.contains("sk-test-key"));
 }
 
@@ -50,5 +68,6 @@ fn config_shows_each_setting_and_its_source_with_the_key_redacted() {
 fn invalid_config_is_exit_2_naming_the_file() {
     let env = TestEnv::new();
     std::fs::write(env.config.join("config.toml"), "model = [unclosed").unwrap();
-    env.run(&["--model", "echo", "hi"]).fails(2, "invalid config file");
+    env.run(&["--model", "echo", "hi"])
+        .fails(2, "invalid config file");
 }

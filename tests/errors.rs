@@ -26,13 +26,21 @@ fn statuses_map_to_exit_codes_with_the_providers_message() {
         let env = TestEnv::new().with_server(&server);
         let run = env.run(&["--retries", "0", "hi"]);
         run.fails(code, message);
-        assert!(run.stderr.contains(&format!("HTTP {status}")), "{}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("HTTP {status}")),
+            "{}",
+            run.stderr
+        );
     }
 }
 
 #[test]
 fn connection_refused_is_exit_7() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut env = TestEnv::new();
     env.set("CELLMAGE_API_BASE", &format!("http://127.0.0.1:{port}/v1"));
     env.run(&["--retries", "0", "hi"]).fails(7, "refused");

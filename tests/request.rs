@@ -10,8 +10,22 @@ fn model_temperature_max_tokens_and_params() {
     let server = FakeServer::start(vec![Reply::openai("ok")]);
     let env = TestEnv::new().with_server(&server);
     env.run(&[
-        "-m", "my-local-model", "-t", "0.4", "--max-tokens", "300", "--param", "seed", "42",
-        "--param", "stop", "[\"END\"]", "--param", "user", "ci bot", "hi",
+        "-m",
+        "my-local-model",
+        "-t",
+        "0.4",
+        "--max-tokens",
+        "300",
+        "--param",
+        "seed",
+        "42",
+        "--param",
+        "stop",
+        "[\"END\"]",
+        "--param",
+        "user",
+        "ci bot",
+        "hi",
     ])
     .ok("ok\n");
     let body = server.request().json();
@@ -45,26 +59,39 @@ fn no_key_is_fine_for_a_local_server() {
 fn openai_api_key_and_base_are_honoured() {
     let server = FakeServer::start(vec![Reply::openai("ok")]);
     let mut env = TestEnv::new();
-    env.set("CELLMAGE_API_KEY", "").set("OPENAI_API_KEY", "sk-openai").set("OPENAI_API_BASE", &server.url());
+    env.set("CELLMAGE_API_KEY", "")
+        .set("OPENAI_API_KEY", "sk-openai")
+        .set("OPENAI_API_BASE", &server.url());
     env.run(&["hi"]).ok("ok\n");
-    assert_eq!(server.request().header("authorization"), Some("Bearer sk-openai"));
+    assert_eq!(
+        server.request().header("authorization"),
+        Some("Bearer sk-openai")
+    );
 }
 
 #[test]
 fn config_file_sets_model_and_params() {
     let server = FakeServer::start(vec![Reply::openai("ok")]);
     let env = TestEnv::new().with_server(&server);
-    std::fs::write(env.config.join("config.toml"), "model = \"from-user\"\n[params]\ntop_p = 0.5\n").unwrap();
+    std::fs::write(
+        env.config.join("config.toml"),
+        "model = \"from-user\"\n[params]\ntop_p = 0.5\n",
+    )
+    .unwrap();
     env.write(".cellmage/config.toml", "model = \"from-project\"\n");
     env.run(&["hi"]).ok("ok\n");
     let body = server.request().json();
-    assert_eq!((body["model"].as_str(), body["top_p"].as_f64()), (Some("from-project"), Some(0.5)));
+    assert_eq!(
+        (body["model"].as_str(), body["top_p"].as_f64()),
+        (Some("from-project"), Some(0.5))
+    );
 }
 
 #[test]
 fn echo_model_answers_offline_with_the_prompt() {
     let env = TestEnv::new();
-    env.run(&["--model", "echo", "hello", "there"]).ok("hello there\n");
+    env.run(&["--model", "echo", "hello", "there"])
+        .ok("hello there\n");
     let run = env.run(&["--model", "echo", "--stats", "hi"]);
     assert_eq!(run.code, 0);
     assert!(run.stderr.starts_with("✓ echo • "), "{}", run.stderr);
