@@ -2,6 +2,7 @@
 
 mod completions;
 mod config;
+mod history;
 mod personas;
 
 use std::io::Write;
@@ -18,7 +19,7 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
         Command::Models => config::models(settings),
         Command::Config => config::run(settings),
         Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
-        Command::History(_) => Err(crate::error::usage("history is not kept yet").into()),
+        Command::History(action) => history::run(action, settings),
     }
 }
 
