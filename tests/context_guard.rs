@@ -116,3 +116,53 @@ fn claude_reserves_its_maximum_output() {
         .fails(2, "with 64000 kept for the answer");
     assert_eq!(server.requests().len(), 0);
 }
+
+#[test]
+fn trim_history_drops_the_oldest_saved_exchanges_to_fit() {
+    // Each exchange is ~160 tokens (a 300-byte prompt and a 300-byte answer); the window is
+    // 1000 less 200 for the answer, so beside a ~250-token prompt only three of four fit.
+    let long = "x".repeat(300);
+    let question = format!("final {}", "q".repeat(1000));
+    let answers: Vec<Reply> = (0..5)
+        .map(|i| Reply::openai(&format!("{i}{long}")))
+        .collect();
+    let server = FakeServer::start(answers);
+    let env = TestEnv::new();
+    tiny_model(&env, &server);
+    for i in 0..4 {
+        let prompt = format!("{i}{long}");
+        env.run(&["-m", "tiny", "--conversation", "kv", &prompt])
+            .ok(&format!("{i}{long}\n"));
+    }
+    let run = env.run(&["-m", "tiny", "--conversation", "kv", &question]);
+    run.fails(2, "does not fit");
+    assert!(
+        run.stderr.contains("history (8 messages)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--trim-history"), "{}", run.stderr);
+    assert_eq!(server.requests().len(), 4, "the refused call sent nothing");
+    let run = env.run(&[
+        "-m",
+        "tiny",
+        "--conversation",
+        "kv",
+        "--trim-history",
+        &question,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("--trim-history: dropped the 1 oldest of 4 exchanges"),
+        "{}",
+        run.stderr
+    );
+    let sent = server.requests().last().unwrap().messages();
+    let firsts: Vec<char> = sent.iter().map(|m| m.1.chars().next().unwrap()).collect();
+    assert_eq!(
+        firsts,
+        ['1', '1', '2', '2', '3', '3', 'f'],
+        "the newest three exchanges, then the prompt"
+    );
+}

@@ -53,7 +53,7 @@ fn list_shows_each_conversation() {
     assert!(cols[1].ends_with('Z'), "{kv}");
     assert_eq!(
         &cols[2..],
-        ["2", "echo", "unknown", "write a key-value store…"]
+        ["2", "echo", "$0.000000", "write a key-value store…"]
     );
 }
 

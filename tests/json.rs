@@ -17,7 +17,7 @@ fn parse(stdout: &str) -> Value {
 fn the_record_has_every_field() {
     let server = FakeServer::start(vec![Reply::openai_stream(&[ANSWER])]);
     let env = TestEnv::new().with_server(&server);
-    let run = env.run(&["--json", "go"]);
+    let run = env.run(&["--json", "--conversation", "kv", "go"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     let mut v = parse(&run.stdout);
     assert!(v["duration_ms"].is_u64(), "{v}");
@@ -40,7 +40,7 @@ fn the_record_has_every_field() {
             "truncated": false,
             "duration_ms": 0,
             "retries": 0,
-            "conversation": null,
+            "conversation": "kv",
         })
     );
 }
