@@ -24,6 +24,8 @@ pub enum Kind {
     Server,
     /// 400/404/413/422: request rejected by the provider.
     Rejected,
+    /// `cellmage review --fail-on`: a finding at or above the threshold remains.
+    Gate,
     /// Ctrl-C.
     Interrupted,
 }
@@ -52,6 +54,10 @@ pub const TABLE: &[(u8, &str)] = &[
         "server error after the last retry (5xx), or a response that is not the protocol",
     ),
     (9, "request rejected by the provider (400/404/413/422)"),
+    (
+        10,
+        "review gate: cellmage review found findings at or above --fail-on (the report is still written)",
+    ),
     (130, "interrupted (Ctrl-C); nothing recorded"),
 ];
 
@@ -67,6 +73,7 @@ impl Kind {
             Kind::Network => 7,
             Kind::Server => 8,
             Kind::Rejected => 9,
+            Kind::Gate => 10,
             Kind::Interrupted => 130,
         }
     }
@@ -150,6 +157,7 @@ mod tests {
             Kind::Network,
             Kind::Server,
             Kind::Rejected,
+            Kind::Gate,
             Kind::Interrupted,
         ];
         for kind in kinds {

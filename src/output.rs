@@ -28,6 +28,12 @@ impl Printer {
         }
     }
 
+    /// Holds the answer until it is complete (`--schema`: only a validated answer is shown).
+    pub fn hold(mut self) -> Printer {
+        self.streaming = false;
+        self
+    }
+
     fn spin(&mut self) {
         const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
         if self.opts.spinner && !self.streaming {

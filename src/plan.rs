@@ -102,6 +102,7 @@ pub fn build(
             messages,
             params: params_of(settings, persona),
             stream: settings.stream.value,
+            schema: None,
         },
         endpoint,
         model,

@@ -7,11 +7,11 @@ use crate::cli::Cli;
 use crate::conversation::{Exchange, Session};
 use crate::output::{Printer, StatusLine};
 use crate::settings::{Env, Settings};
-use crate::{commands, context, persona, plan, provider};
+use crate::{commands, context, persona, plan, provider, schema};
 
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::capture()?;
-    let settings = Settings::resolve(&cli.ask, &env)?;
+    let settings = Settings::resolve(&cli.ask_args(), &env)?;
     if let Some(command) = cli.command {
         return commands::dispatch(command, &settings);
     }
@@ -19,14 +19,27 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
         None => None,
     };
+    let schema = match &cli.ask.schema {
+        Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
+        None => None,
+    };
     let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
-    let plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
+    let mut plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
+    if let Some(schema) = &schema {
+        schema::attach(&mut plan.request, plan.endpoint.protocol, schema);
+    }
     if settings.dry_run {
         return crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint));
     }
     let mut printer = Printer::new(&settings.output);
-    let answer = provider::complete(&plan.request, &plan.endpoint, &mut printer)?;
+    let answer = match &schema {
+        Some(schema) => {
+            printer = printer.hold();
+            schema::complete(&plan.request, &plan.endpoint, schema, &mut printer)?.answer
+        }
+        None => provider::complete(&plan.request, &plan.endpoint, &mut printer)?,
+    };
     if !answer.truncated || settings.output.allow_truncated {
         session.record(&exchange_of(&plan, &answer))?;
     }
@@ -48,7 +61,7 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer) -> Exchange {
     }
 }
 
-fn status_of(answer: &provider::Answer) -> StatusLine {
+pub fn status_of(answer: &provider::Answer) -> StatusLine {
     StatusLine {
         model: answer.model.clone(),
         seconds: answer.duration.as_secs_f64(),

@@ -18,6 +18,7 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
         Command::Models => config::models(settings),
         Command::Config => config::run(settings),
         Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
+        Command::Review(args) => crate::review::run(&args, settings),
         Command::History(_) => Err(crate::error::usage("history is not kept yet").into()),
     }
 }
