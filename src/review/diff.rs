@@ -292,7 +292,8 @@ new file mode 100644
     #[test]
     fn parses_files_hunks_renames_deletions_and_quoting() {
         let diff = parse(GIT);
-        let summary: Vec<(&str, bool, bool, Vec<(u64, u64)>)> = diff
+        type Summary<'a> = (&'a str, bool, bool, Vec<(u64, u64)>);
+        let summary: Vec<Summary> = diff
             .files
             .iter()
             .map(|f| {
