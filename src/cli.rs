@@ -228,9 +228,11 @@ pub struct ReviewArgs {
     #[arg(value_name = "INSTRUCTIONS")]
     pub instructions: Vec<String>,
 
-    /// Review `git diff REF...HEAD` [default: the merge base with origin/HEAD, main or master]
+    /// Review `git diff REF...HEAD` [default: origin/HEAD, main or master]
     ///
-    /// Without --base, a unified diff piped on stdin is reviewed instead of git's.
+    /// The diff is taken from the merge base of REF and HEAD. Without --base, the first of
+    /// origin/HEAD, main, master, origin/main and origin/master that exists is used, and a
+    /// unified diff piped on stdin is reviewed instead of git's.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
 

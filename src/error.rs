@@ -20,7 +20,8 @@ pub enum Kind {
     RateLimited,
     /// Cannot connect, timed out, stream interrupted.
     Network,
-    /// 5xx after the last retry, or a response that is not the protocol.
+    /// 5xx after the last retry, a response that is not the protocol, or an answer that
+    /// does not match `--schema` after one retry.
     Server,
     /// 400/404/413/422: request rejected by the provider.
     Rejected,
@@ -51,7 +52,7 @@ pub const TABLE: &[(u8, &str)] = &[
     (7, "network: cannot connect, timed out, stream interrupted"),
     (
         8,
-        "server error after the last retry (5xx), or a response that is not the protocol",
+        "server error after the last retry (5xx), a response that is not the protocol, or an answer that still does not match --schema after one retry",
     ),
     (9, "request rejected by the provider (400/404/413/422)"),
     (

@@ -147,13 +147,15 @@ fn unfence(answer: &str) -> &str {
 }
 
 /// Puts the schema on the request: natively where the protocol has structured output
-/// (OpenAI's `response_format`, strict), else as an instruction after the system messages.
+/// (OpenAI's `response_format`, strict), else as an instruction in a system message right
+/// after the persona's (a provider that takes one system prompt gets it appended there).
 pub fn attach(req: &mut ChatRequest, protocol: Protocol, schema: &Schema) {
     match protocol {
         Protocol::OpenAi => {
             req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
         }
-        Protocol::Echo => {
+        // every other protocol (echo; Anthropic until it gets a forced tool)
+        _ => {
             let at = req
                 .messages
                 .iter()

@@ -490,7 +490,7 @@ fn git_problems_are_usage_errors_with_gits_message() {
     repo(&env, "trunk");
     env.run(&["review"]).fails(
         2,
-        "cannot find the default branch: none of origin/HEAD, main, master exists",
+        "cannot find the default branch: none of origin/HEAD, main, master, origin/main, origin/master exists",
     );
     env.run(&["review", "--base", "no-such-ref"])
         .fails(2, "no-such-ref...HEAD");
@@ -536,4 +536,17 @@ fn dry_run_prints_the_request_without_calling() {
     assert!(run.stdout.contains("File: changes.diff"));
     assert!(run.stdout.contains("Bearer (redacted)"));
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_ci_checkout_without_a_local_default_branch_uses_origin_main() {
+    let (server, env) = setup(vec![answer(&findings())]);
+    git(
+        &env,
+        &env.cwd,
+        &["update-ref", "refs/remotes/origin/main", "main"],
+    );
+    git(&env, &env.cwd, &["branch", "-q", "-D", "main"]);
+    succeeded(&env.run(&["review", "--format", "json"]));
+    assert!(message(&server.request(), 1).contains("\n+query = \"SELECT"));
 }

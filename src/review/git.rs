@@ -9,8 +9,15 @@ use anyhow::Result;
 
 use crate::error::usage;
 
-/// The branches tried, in order, when no `--base` is given.
-pub const DEFAULT_BASES: [&str; 3] = ["origin/HEAD", "main", "master"];
+/// The branches tried, in order, when no `--base` is given (the remote-tracking ones last,
+/// for CI checkouts that have no local default branch).
+pub const DEFAULT_BASES: [&str; 5] = [
+    "origin/HEAD",
+    "main",
+    "master",
+    "origin/main",
+    "origin/master",
+];
 
 /// Runs git; a failure is a usage error carrying git's stderr.
 fn git(cwd: &Path, args: &[&str]) -> Result<Vec<u8>> {
@@ -48,7 +55,7 @@ fn resolves(cwd: &Path, rev: &str) -> bool {
     .is_ok()
 }
 
-/// The first of origin/HEAD, main and master that exists.
+/// The first of `DEFAULT_BASES` that exists.
 pub fn default_base(cwd: &Path) -> Result<String> {
     git(cwd, &["rev-parse", "--git-dir"])?;
     DEFAULT_BASES
