@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--api-base', '--api-base', [CompletionResultType]::ParameterName, 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]')
+            [CompletionResult]::new('--schema', '--schema', [CompletionResultType]::ParameterName, 'Answer as JSON matching this JSON Schema (a file, or the schema itself)')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Continue the most recent conversation')
             [CompletionResult]::new('--continue', '--continue', [CompletionResultType]::ParameterName, 'Continue the most recent conversation')
             [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Neither load nor record any conversation')
@@ -64,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
+            [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -201,6 +203,28 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'cellmage;review' {
+            [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 10 when a finding at or above this severity remains')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE, atomically, instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the report to FILE, atomically, instead of stdout')
+            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]')
+            [CompletionResult]::new('--persona', '--persona', [CompletionResultType]::ParameterName, 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'Model name or alias')
+            [CompletionResult]::new('--model', '--model', [CompletionResultType]::ParameterName, 'Model name or alias')
+            [CompletionResult]::new('--snippet', '--snippet', [CompletionResultType]::ParameterName, 'More context: a named snippet, file, directory or glob (repeatable)')
+            [CompletionResult]::new('--max-tokens', '--max-tokens', [CompletionResultType]::ParameterName, 'Upper bound on the answer''s tokens')
+            [CompletionResult]::new('--full-files', '--full-files', [CompletionResultType]::ParameterName, 'Also send the full new version of every changed file')
+            [CompletionResult]::new('--keep-outside', '--keep-outside', [CompletionResultType]::ParameterName, 'Keep findings outside the change, marked as such, instead of dropping them')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact request that would be sent (secrets redacted); no network')
+            [CompletionResult]::new('--stats', '--stats', [CompletionResultType]::ParameterName, 'Print the status line on stderr even when it is not a terminal')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log each HTTP exchange (and retry) to stderr, secrets redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log each HTTP exchange (and retry) to stderr, secrets redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'cellmage;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write every script, with its conventional file name, into DIR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -213,6 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
+            [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -266,6 +291,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;config' {
+            break
+        }
+        'cellmage;help;review' {
             break
         }
         'cellmage;help;completions' {

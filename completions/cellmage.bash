@@ -34,6 +34,9 @@ _cellmage() {
             cellmage,personas)
                 cmd="cellmage__subcmd__personas"
                 ;;
+            cellmage,review)
+                cmd="cellmage__subcmd__review"
+                ;;
             cellmage,snippets)
                 cmd="cellmage__subcmd__snippets"
                 ;;
@@ -54,6 +57,9 @@ _cellmage() {
                 ;;
             cellmage__subcmd__help,personas)
                 cmd="cellmage__subcmd__help__subcmd__personas"
+                ;;
+            cellmage__subcmd__help,review)
+                cmd="cellmage__subcmd__help__subcmd__review"
                 ;;
             cellmage__subcmd__help,snippets)
                 cmd="cellmage__subcmd__help__subcmd__snippets"
@@ -158,7 +164,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -c -x -o -v -h -V --prompt-file --persona --model --temperature --max-tokens --param --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --allow-truncated --json --stats --dry-run --verbose --provider --api-base --timeout --retries --trim-history --help --version history personas snippets models config completions help"
+            opts="-p -m -t -c -x -o -v -h -V --prompt-file --persona --model --temperature --max-tokens --param --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --allow-truncated --json --stats --dry-run --verbose --provider --api-base --timeout --retries --trim-history --schema --help --version history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +254,10 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --schema)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -288,7 +298,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help)
-            opts="history personas snippets models config completions help"
+            opts="history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,6 +510,20 @@ _cellmage() {
         cellmage__subcmd__help__subcmd__personas__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__review)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -876,6 +900,64 @@ _cellmage() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__review)
+            opts="-o -p -m -v -h --base --format --fail-on --output --full-files --keep-outside --persona --model --snippet --max-tokens --dry-run --stats --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "markdown github sarif gitlab json" -- "${cur}"))
+                    return 0
+                    ;;
+                --fail-on)
+                    COMPREPLY=($(compgen -W "critical high medium low never" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --persona)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --model)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snippet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

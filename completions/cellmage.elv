@@ -39,6 +39,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --api-base 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]'
             cand --timeout 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]'
             cand --retries 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]'
+            cand --schema 'Answer as JSON matching this JSON Schema (a file, or the schema itself)'
             cand -c 'Continue the most recent conversation'
             cand --continue 'Continue the most recent conversation'
             cand --no-history 'Neither load nor record any conversation'
@@ -61,6 +62,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand snippets 'List named snippets'
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
+            cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -170,6 +172,27 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'cellmage;review'= {
+            cand --base 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]'
+            cand --format 'Output format'
+            cand --fail-on 'Exit 10 when a finding at or above this severity remains'
+            cand -o 'Write the report to FILE, atomically, instead of stdout'
+            cand --output 'Write the report to FILE, atomically, instead of stdout'
+            cand -p 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]'
+            cand --persona 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]'
+            cand -m 'Model name or alias'
+            cand --model 'Model name or alias'
+            cand --snippet 'More context: a named snippet, file, directory or glob (repeatable)'
+            cand --max-tokens 'Upper bound on the answer''s tokens'
+            cand --full-files 'Also send the full new version of every changed file'
+            cand --keep-outside 'Keep findings outside the change, marked as such, instead of dropping them'
+            cand --dry-run 'Print the exact request that would be sent (secrets redacted); no network'
+            cand --stats 'Print the status line on stderr even when it is not a terminal'
+            cand -v 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
+            cand --verbose 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'cellmage;completions'= {
             cand --dir 'Write every script, with its conventional file name, into DIR'
             cand -h 'Print help'
@@ -181,6 +204,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand snippets 'List named snippets'
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
+            cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -220,6 +244,8 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help;models'= {
         }
         &'cellmage;help;config'= {
+        }
+        &'cellmage;help;review'= {
         }
         &'cellmage;help;completions'= {
         }

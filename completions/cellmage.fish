@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cellmage_global_optspecs
-    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= snippet= sys-snippet= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force allow-truncated json stats dry-run v/verbose provider= api-base= timeout= retries= trim-history h/help V/version
+    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= snippet= sys-snippet= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force allow-truncated json stats dry-run v/verbose provider= api-base= timeout= retries= trim-history schema= h/help V/version
 end
 
 function __fish_cellmage_needs_command
@@ -40,6 +40,7 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -l provider -d 'Wire pro
 complete -c cellmage -n "__fish_cellmage_needs_command" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l schema -d 'Answer as JSON matching this JSON Schema (a file, or the schema itself)' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s c -l continue -d 'Continue the most recent conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-history -d 'Neither load nor record any conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-stream -d 'Ask for the whole answer at once instead of a stream'
@@ -58,6 +59,7 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -a "personas" -d 'List o
 complete -c cellmage -n "__fish_cellmage_needs_command" -a "snippets" -d 'List named snippets'
 complete -c cellmage -n "__fish_cellmage_needs_command" -a "models" -d 'List models and aliases with provider, context window and prices'
 complete -c cellmage -n "__fish_cellmage_needs_command" -a "config" -d 'Print every resolved setting and where it came from'
+complete -c cellmage -n "__fish_cellmage_needs_command" -a "review" -d 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
 complete -c cellmage -n "__fish_cellmage_needs_command" -a "completions" -d 'Print a shell completion script (or write all of them into --dir)'
 complete -c cellmage -n "__fish_cellmage_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cellmage -n "__fish_cellmage_using_subcommand history; and not __fish_seen_subcommand_from list show export import delete undo clear help" -s h -l help -d 'Print help'
@@ -99,15 +101,38 @@ complete -c cellmage -n "__fish_cellmage_using_subcommand personas; and __fish_s
 complete -c cellmage -n "__fish_cellmage_using_subcommand snippets" -s h -l help -d 'Print help'
 complete -c cellmage -n "__fish_cellmage_using_subcommand models" -s h -l help -d 'Print help'
 complete -c cellmage -n "__fish_cellmage_using_subcommand config" -s h -l help -d 'Print help'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l base -d 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l format -d 'Output format' -r -f -a "markdown\t'A PR comment body, grouped by severity'
+github\t'GitHub Actions workflow commands (annotations)'
+sarif\t'SARIF 2.1.0, for code-scanning upload'
+gitlab\t'GitLab Code Quality report'
+json\t'The findings as one JSON object'"
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l fail-on -d 'Exit 10 when a finding at or above this severity remains' -r -f -a "critical\t''
+high\t''
+medium\t''
+low\t''
+never\t''"
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s o -l output -d 'Write the report to FILE, atomically, instead of stdout' -r -F
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s p -l persona -d 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s m -l model -d 'Model name or alias' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l snippet -d 'More context: a named snippet, file, directory or glob (repeatable)' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l max-tokens -d 'Upper bound on the answer\'s tokens' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l full-files -d 'Also send the full new version of every changed file'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l keep-outside -d 'Keep findings outside the change, marked as such, instead of dropping them'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l stats -d 'Print the status line on stderr even when it is not a terminal'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s v -l verbose -d 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cellmage -n "__fish_cellmage_using_subcommand completions" -l dir -d 'Write every script, with its conventional file name, into DIR' -r -F
 complete -c cellmage -n "__fish_cellmage_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "history" -d 'List, show, export, import and edit saved conversations'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "personas" -d 'List or show personas'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "snippets" -d 'List named snippets'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "models" -d 'List models and aliases with provider, context window and prices'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "config" -d 'Print every resolved setting and where it came from'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "completions" -d 'Print a shell completion script (or write all of them into --dir)'
-complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "history" -d 'List, show, export, import and edit saved conversations'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "personas" -d 'List or show personas'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "snippets" -d 'List named snippets'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "models" -d 'List models and aliases with provider, context window and prices'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "config" -d 'Print every resolved setting and where it came from'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "review" -d 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "completions" -d 'Print a shell completion script (or write all of them into --dir)'
+complete -c cellmage -n "__fish_cellmage_using_subcommand help; and not __fish_seen_subcommand_from history personas snippets models config review completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c cellmage -n "__fish_cellmage_using_subcommand help; and __fish_seen_subcommand_from history" -f -a "list" -d 'List conversations: name, updated, exchanges, model, cost, first prompt'
 complete -c cellmage -n "__fish_cellmage_using_subcommand help; and __fish_seen_subcommand_from history" -f -a "show" -d 'Print a conversation as a readable transcript'
 complete -c cellmage -n "__fish_cellmage_using_subcommand help; and __fish_seen_subcommand_from history" -f -a "export" -d 'Export a conversation to stdout'

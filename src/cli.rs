@@ -180,6 +180,15 @@ pub struct AskArgs {
     /// Drop the oldest exchanges of the conversation when the request would not fit
     #[arg(long)]
     pub trim_history: bool,
+
+    /// Answer as JSON matching this JSON Schema (a file, or the schema itself)
+    ///
+    /// OpenAI-compatible providers get it as `response_format` (`json_schema`, strict);
+    /// other providers get it in the system prompt. The answer is validated locally; an
+    /// answer that is not JSON or does not match is asked for once more, with the
+    /// validation error, and then fails with exit 8.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub schema: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -198,6 +207,8 @@ pub enum Command {
     Models,
     /// Print every resolved setting and where it came from
     Config,
+    /// Review a change (git diff BASE...HEAD, or a diff on stdin) into findings
+    Review(ReviewArgs),
     /// Print a shell completion script (or write all of them into --dir)
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -207,6 +218,137 @@ pub enum Command {
         #[arg(long, value_name = "DIR", conflicts_with = "shell")]
         dir: Option<PathBuf>,
     },
+}
+
+/// `cellmage review`: one LLM call over a change, findings out, an optional gate.
+#[derive(Debug, Args, Clone)]
+#[command(after_help = REVIEW_AFTER_HELP)]
+pub struct ReviewArgs {
+    /// Extra instructions for the reviewer (words are joined by spaces)
+    #[arg(value_name = "INSTRUCTIONS")]
+    pub instructions: Vec<String>,
+
+    /// Review `git diff REF...HEAD` [default: origin/HEAD, main or master]
+    ///
+    /// The diff is taken from the merge base of REF and HEAD. Without --base, the first of
+    /// origin/HEAD, main, master, origin/main and origin/master that exists is used, and a
+    /// unified diff piped on stdin is reviewed instead of git's.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ReviewFormat,
+
+    /// Exit 10 when a finding at or above this severity remains
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value = "never")]
+    pub fail_on: FailOn,
+
+    /// Write the report to FILE, atomically, instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also send the full new version of every changed file
+    #[arg(long)]
+    pub full_files: bool,
+
+    /// Keep findings outside the change, marked as such, instead of dropping them
+    ///
+    /// Marked findings are shown but never count for --fail-on.
+    #[arg(long)]
+    pub keep_outside: bool,
+
+    /// Persona: a name or a path to a `.md` persona file [default: code_reviewer]
+    #[arg(short, long, value_name = "NAME|PATH")]
+    pub persona: Option<String>,
+
+    /// Model name or alias
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// More context: a named snippet, file, directory or glob (repeatable)
+    #[arg(long, value_name = "NAME|PATH")]
+    pub snippet: Vec<String>,
+
+    /// Upper bound on the answer's tokens
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u64>,
+
+    /// Print the exact request that would be sent (secrets redacted); no network
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Print the status line on stderr even when it is not a terminal
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Log each HTTP exchange (and retry) to stderr, secrets redacted
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+const REVIEW_AFTER_HELP: &str = "\
+Examples:
+  # a PR comment body for the current branch against the default branch
+  cellmage review -o review.md
+  # GitHub annotations on the changed lines; fail the job on high or critical findings
+  cellmage review --base origin/main --format github --fail-on high
+  # review a diff from anywhere
+  git diff HEAD~3 | cellmage review --format json";
+
+impl ReviewArgs {
+    /// The call's flags, as settings understand them: the review's persona (code_reviewer
+    /// by default), model and context; no conversation is kept.
+    pub fn ask_args(&self) -> AskArgs {
+        AskArgs {
+            persona: Some(
+                self.persona
+                    .clone()
+                    .unwrap_or_else(|| "code_reviewer".into()),
+            ),
+            model: self.model.clone(),
+            max_tokens: self.max_tokens,
+            snippet: self.snippet.clone(),
+            no_history: true,
+            dry_run: self.dry_run,
+            stats: self.stats,
+            verbose: self.verbose,
+            ..AskArgs::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ReviewFormat {
+    /// A PR comment body, grouped by severity
+    Markdown,
+    /// GitHub Actions workflow commands (annotations)
+    Github,
+    /// SARIF 2.1.0, for code-scanning upload
+    Sarif,
+    /// GitLab Code Quality report
+    Gitlab,
+    /// The findings as one JSON object
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Never,
+}
+
+impl Cli {
+    /// The flags of the call this invocation makes: `review`'s own, or the top level's.
+    pub fn ask_args(&self) -> AskArgs {
+        match &self.command {
+            Some(Command::Review(review)) => review.ask_args(),
+            _ => self.ask.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -280,6 +422,23 @@ mod tests {
             cli.command,
             Some(Command::History(HistoryCommand::List))
         ));
+    }
+
+    #[test]
+    fn review_has_its_own_flags_and_defaults() {
+        let cli = Cli::parse_from(["cellmage", "review", "--format", "sarif", "-o", "r.sarif"]);
+        let Some(Command::Review(review)) = &cli.command else {
+            panic!("not a review: {cli:?}");
+        };
+        assert_eq!(review.format, ReviewFormat::Sarif);
+        assert_eq!(review.fail_on, FailOn::Never);
+        let ask = cli.ask_args();
+        assert_eq!(ask.persona.as_deref(), Some("code_reviewer"));
+        assert!(ask.no_history);
+        let cli = Cli::parse_from(["cellmage", "review", "-p", "security_reviewer"]);
+        assert_eq!(cli.ask_args().persona.as_deref(), Some("security_reviewer"));
+        let cli = Cli::parse_from(["cellmage", "--schema", "{}", "hi"]);
+        assert_eq!(cli.ask_args().schema.as_deref(), Some("{}"));
     }
 
     #[test]

@@ -20,10 +20,13 @@ pub enum Kind {
     RateLimited,
     /// Cannot connect, timed out, stream interrupted.
     Network,
-    /// 5xx after the last retry, or a response that is not the protocol.
+    /// 5xx after the last retry, a response that is not the protocol, or an answer that
+    /// does not match `--schema` after one retry.
     Server,
     /// 400/404/413/422: request rejected by the provider.
     Rejected,
+    /// `cellmage review --fail-on`: a finding at or above the threshold remains.
+    Gate,
     /// Ctrl-C.
     Interrupted,
 }
@@ -49,9 +52,13 @@ pub const TABLE: &[(u8, &str)] = &[
     (7, "network: cannot connect, timed out, stream interrupted"),
     (
         8,
-        "server error after the last retry (5xx), or a response that is not the protocol",
+        "server error after the last retry (5xx), a response that is not the protocol, or an answer that still does not match --schema after one retry",
     ),
     (9, "request rejected by the provider (400/404/413/422)"),
+    (
+        10,
+        "review gate: cellmage review found findings at or above --fail-on (the report is still written)",
+    ),
     (130, "interrupted (Ctrl-C); nothing recorded"),
 ];
 
@@ -67,6 +74,7 @@ impl Kind {
             Kind::Network => 7,
             Kind::Server => 8,
             Kind::Rejected => 9,
+            Kind::Gate => 10,
             Kind::Interrupted => 130,
         }
     }
@@ -150,6 +158,7 @@ mod tests {
             Kind::Network,
             Kind::Server,
             Kind::Rejected,
+            Kind::Gate,
             Kind::Interrupted,
         ];
         for kind in kinds {

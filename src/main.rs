@@ -14,7 +14,9 @@ mod output;
 mod persona;
 mod plan;
 mod provider;
+mod review;
 mod run;
+mod schema;
 mod secret;
 mod settings;
 

@@ -57,6 +57,11 @@ impl Printer {
         })
     }
 
+    /// Holds the answer until it is complete (`--schema`: only a validated answer is shown).
+    pub fn hold(&mut self) {
+        self.streaming = false;
+    }
+
     fn spin(&mut self) {
         const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
         if self.opts.spinner && !self.streaming {

@@ -24,6 +24,15 @@ pub struct Plan {
     pub persona: Option<String>,
 }
 
+impl Plan {
+    /// The call's cost from the usage the provider reported and the model's price.
+    pub fn cost(&self, answer: &crate::provider::Answer) -> Option<f64> {
+        answer
+            .usage
+            .and_then(|usage| models::cost(&self.info, &usage))
+    }
+}
+
 /// Flags beat the persona's front matter; the persona beats environment and config.
 fn model_of(settings: &Settings, persona: Option<&Persona>) -> Sourced<String> {
     match (
@@ -349,6 +358,7 @@ pub fn build(
             messages: parts.messages(),
             params,
             stream: settings.stream.value,
+            schema: None,
         },
         endpoint,
         info,

@@ -7,11 +7,11 @@ use crate::cli::Cli;
 use crate::conversation::{Exchange, Session};
 use crate::output::{Meta, Printer};
 use crate::settings::{Env, Settings};
-use crate::{commands, context, persona, plan, provider};
+use crate::{commands, context, persona, plan, provider, schema};
 
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::capture()?;
-    let settings = Settings::resolve(&cli.ask, &env)?;
+    let settings = Settings::resolve(&cli.ask_args(), &env)?;
     if let Some(command) = cli.command {
         return commands::dispatch(command, &settings);
     }
@@ -19,15 +19,22 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
         None => None,
     };
+    let schema = match &cli.ask.schema {
+        Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
+        None => None,
+    };
     let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
-    let plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
+    let mut plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
+    if let Some(schema) = &schema {
+        schema::attach(&mut plan.request, plan.endpoint.protocol, schema);
+    }
     if settings.dry_run {
         return crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint));
     }
     let mut printer = Printer::new(&settings.output)?;
-    let answer = provider::complete(&plan.request, &plan.endpoint, &mut printer)?;
-    let cost = cost_of(&plan, &answer);
+    let answer = call(&plan, schema.as_ref(), &mut printer)?;
+    let cost = plan.cost(&answer);
     if !answer.truncated || settings.output.allow_truncated {
         session.record(&exchange_of(&plan, &answer, cost))?;
     }
@@ -49,11 +56,19 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer, cost: Option<f64>) 
     }
 }
 
-/// The call's cost from the usage the provider reported and the model's price.
-fn cost_of(plan: &plan::Plan, answer: &provider::Answer) -> Option<f64> {
-    answer
-        .usage
-        .and_then(|usage| crate::models::cost(&plan.info, &usage))
+/// One call, or with `--schema` a validated one (held until valid, retried once).
+fn call(
+    plan: &plan::Plan,
+    schema: Option<&schema::Schema>,
+    printer: &mut Printer,
+) -> Result<provider::Answer> {
+    match schema {
+        Some(schema) => {
+            printer.hold();
+            Ok(schema::complete(&plan.request, &plan.endpoint, schema, printer)?.answer)
+        }
+        None => provider::complete(&plan.request, &plan.endpoint, printer),
+    }
 }
 
 fn meta_of(plan: &plan::Plan, session: &Session, cost: Option<f64>) -> Meta {

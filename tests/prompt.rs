@@ -40,13 +40,13 @@ fn prompt_file_and_prompt_file_from_stdin() {
 fn piped_stdin_is_a_snippet_before_the_prompt() {
     let server = server();
     let env = TestEnv::new().with_server(&server);
-    env.run_stdin(&["review", "this"], "diff --git a b\n")
+    env.run_stdin(&["check", "this"], "diff --git a b\n")
         .ok("ok\n");
     assert_eq!(
         server.request().messages(),
         [
             pair("user", "File: stdin\n```\ndiff --git a b\n```"),
-            pair("user", "review this")
+            pair("user", "check this")
         ]
     );
 }
@@ -87,4 +87,15 @@ fn empty_prompt_is_exit_2_and_sends_nothing() {
 fn missing_prompt_file_names_it() {
     let env = TestEnv::new();
     env.run(&["--prompt-file", "nope.txt"]).fails(2, "nope.txt");
+}
+
+#[test]
+fn a_prompt_starting_with_a_subcommand_name_follows_a_double_dash() {
+    let server = server();
+    let env = TestEnv::new().with_server(&server);
+    env.run(&["--", "review", "this", "code"]).ok("ok\n");
+    assert_eq!(
+        server.request().messages(),
+        [pair("user", "review this code")]
+    );
 }

@@ -20,6 +20,7 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
         Command::Config => config::run(settings),
         Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
         Command::History(action) => history::run(action, settings),
+        Command::Review(args) => crate::review::run(&args, settings),
     }
 }
 

@@ -208,6 +208,7 @@ mod tests {
             messages,
             params,
             stream: true,
+            schema: None,
         }
     }
 

@@ -54,6 +54,9 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub params: Map<String, Value>,
     pub stream: bool,
+    /// Structured output (`--schema`): `{name, schema, strict}`, sent by protocols that
+    /// support it natively (OpenAI's `response_format`). See `crate::schema::attach`.
+    pub schema: Option<Value>,
 }
 
 /// Where and how it is sent.

@@ -19,6 +19,12 @@ pub fn body(req: &ChatRequest) -> Value {
     for (k, v) in &req.params {
         body.insert(k.clone(), v.clone());
     }
+    if let Some(schema) = &req.schema {
+        body.insert(
+            "response_format".into(),
+            json!({"type": "json_schema", "json_schema": schema}),
+        );
+    }
     if req.stream {
         body.insert("stream".into(), json!(true));
         body.insert("stream_options".into(), json!({"include_usage": true}));
@@ -154,11 +160,28 @@ mod tests {
             ],
             params,
             stream: true,
+            schema: None,
         };
         assert_eq!(
             body(&req),
             json!({"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],
                    "temperature":0.2,"stream":true,"stream_options":{"include_usage":true}})
+        );
+    }
+
+    #[test]
+    fn a_schema_becomes_response_format() {
+        let req = ChatRequest {
+            model: "m".into(),
+            messages: vec![Message::new(Role::User, "u")],
+            params: Map::new(),
+            stream: false,
+            schema: Some(json!({"name": "answer", "schema": {"type": "object"}, "strict": true})),
+        };
+        assert_eq!(
+            body(&req)["response_format"],
+            json!({"type": "json_schema",
+                   "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": true}})
         );
     }
 
