@@ -8,7 +8,7 @@ pub mod findings;
 pub mod format;
 pub mod git;
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
@@ -235,28 +235,7 @@ fn deliver(output: Option<&Path>, text: &str) -> Result<()> {
     let Some(path) = output else {
         return crate::commands::print(text);
     };
-    write_atomic(path, text)
-        .map_err(|e| usage(format!("cannot write {}: {e}", path.display())).into())
-}
-
-fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".cellmage-review");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    let mut tmp = builder.tempfile_in(dir)?;
-    let _guard = crate::interrupt::critical();
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    crate::files::write_output(path, text.as_bytes(), false)
 }
 
 /// `--fail-on`: exit 10 when findings on the change at or above the threshold remain.
