@@ -268,8 +268,8 @@ fn next_wait(
     if wait > policy.max_wait {
         return Err(format!(
             "; the provider asked to wait {}s, longer than the {}s cellmage waits",
-            whole_secs(wait),
-            whole_secs(policy.max_wait)
+            secs_text(wait),
+            secs_text(policy.max_wait)
         ));
     }
     if Instant::now() + wait >= deadline {
@@ -278,8 +278,10 @@ fn next_wait(
     Ok(wait)
 }
 
-fn whole_secs(d: Duration) -> String {
-    format!("{:.0}", d.as_secs_f64().ceil())
+/// Seconds for a message: `120`, `0.5`, `119.4`.
+fn secs_text(d: Duration) -> String {
+    let text = format!("{:.1}", d.as_secs_f64());
+    text.strip_suffix(".0").unwrap_or(&text).to_string()
 }
 
 /// What one attempt needs besides the per-attempt state.
@@ -539,7 +541,7 @@ pub fn error_in_stream(err: &Value) -> anyhow::Error {
 }
 
 fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
-    let secs = whole_secs(endpoint.timeout);
+    let secs = secs_text(endpoint.timeout);
     let hint = "raise --timeout (or CELLMAGE_TIMEOUT) if the model is slow to answer";
     let message = match which {
         ureq::Timeout::Global | ureq::Timeout::PerCall => {
@@ -548,7 +550,7 @@ fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
                     Kind::Network,
                     format!(
                         "gave up after {}s in all (the total timeout)",
-                        whole_secs(endpoint.total_timeout)
+                        secs_text(endpoint.total_timeout)
                     ),
                 )
                 .hint("raise total_timeout (or CELLMAGE_TOTAL_TIMEOUT)"),

@@ -33,6 +33,8 @@ pub enum Reply {
     Drop,
     /// Wait, then send the inner reply.
     Delay(Duration, Box<Reply>),
+    /// These bytes exactly (status line, headers and body), then close.
+    Raw(Vec<u8>),
 }
 
 impl Reply {
@@ -147,6 +149,15 @@ impl Reply {
             event.0 = gap;
         }
         Reply::Sse { events }
+    }
+
+    /// A `text/event-stream` response whose body is these bytes, sent as they are.
+    pub fn sse_bytes(body: &[u8]) -> Reply {
+        let mut bytes =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                .to_vec();
+        bytes.extend_from_slice(body);
+        Reply::Raw(bytes)
     }
 
     /// An HTML page, as a proxy or captive portal sends it.
@@ -371,6 +382,9 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
 fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
         Reply::Drop => {}
+        Reply::Raw(bytes) => {
+            let _ = conn.write_all(&bytes);
+        }
         Reply::Delay(d, inner) => {
             if nap(d, stop) {
                 respond(conn, *inner, stop);
