@@ -356,7 +356,7 @@ impl Settings {
                 env_str(env, &["CELLMAGE_PROVIDER"]),
                 layers.pick(|c| c.provider.clone()),
             ),
-            api_key: resolve_key(env, &layers),
+            api_key: resolve_key(env, &layers)?,
             headers: resolve_headers(env, &layers),
             persona: layered(
                 ask.persona.clone().map(|p| (p, "--persona")),
@@ -479,12 +479,23 @@ fn resolve_paths(env: &Env) -> Result<Paths> {
     })
 }
 
-fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
+/// The key: environment, a variable named by `api_key_env`, `api_key`, or `api_key_cmd`.
+/// A command is taken only from the user config: a project config comes with the
+/// repository, and cloning one must never run code.
+fn resolve_key(env: &Env, layers: &Layers) -> Result<Option<Sourced<KeySource>>> {
+    if layers.project.api_key_cmd.is_some() {
+        return Err(usage(
+            "api_key_cmd is not allowed in a project config (.cellmage/config.toml)",
+        )
+        .hint("move it to the user config (see `cellmage config` for config_dir)")
+        .into());
+    }
     let from_env = |name: &str, source: Source| {
         env.get(name)
             .map(|v| Sourced::new(KeySource::Value(Secret::new(v.trim())), source))
     };
-    env.first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
+    let key = env
+        .first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
         .map(|(name, v)| {
             Sourced::new(
                 KeySource::Value(Secret::new(v.trim())),
@@ -501,10 +512,10 @@ fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
                 .map(|k| Sourced::new(KeySource::Value(Secret::new(k.value)), k.source))
         })
         .or_else(|| {
-            layers
-                .pick(|c| c.api_key_cmd.clone())
-                .map(|k| Sourced::new(KeySource::Command(k.value), k.source))
-        })
+            (layers.user.api_key_cmd.clone())
+                .map(|cmd| Sourced::new(KeySource::Command(cmd), Source::UserConfig))
+        });
+    Ok(key)
 }
 
 /// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.
@@ -558,28 +569,36 @@ fn resolve_conversation(ask: &AskArgs, env: &Env) -> Sourced<ConversationChoice>
     }
 }
 
-/// Runs `api_key_cmd` (through `sh -c`) and takes its trimmed stdout as the key.
+/// Runs `api_key_cmd` (through `sh -c`, stdin closed) and takes the first line of its
+/// stdout as the key, as password managers print it (`pass show`, `op read`, ...). A command
+/// that fails or prints nothing is a configuration error (exit 2) quoting its stderr.
 pub fn key_from_command(command: &str) -> Result<Secret> {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
     let key = String::from_utf8(out.stdout)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    if !out.status.success() || key.is_empty() {
-        return Err(usage(format!(
-            "api_key_cmd failed ({}) or printed no key",
-            out.status
-        ))
-        .hint("check the api_key_cmd in your config")
-        .into());
-    }
-    Ok(Secret::new(key))
+        .ok()
+        .and_then(|text| text.lines().next().map(|l| l.trim().to_string()))
+        .unwrap_or_default();
+    let said = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", l.trim().chars().take(200).collect::<String>()))
+        .unwrap_or_default();
+    let problem = if !out.status.success() {
+        format!("api_key_cmd failed ({}){said}", out.status)
+    } else if key.is_empty() {
+        format!("api_key_cmd printed no key{said}")
+    } else {
+        return Ok(Secret::new(key));
+    };
+    Err(usage(problem)
+        .hint("check api_key_cmd in your config; its first line of output is the key")
+        .into())
 }
 
 #[cfg(test)]
@@ -659,6 +678,34 @@ mod tests {
         let s = resolve(&[], &[], &[("cfg/config.toml", "api_key_cmd = \"echo k\"")]);
         assert!(matches!(s.api_key.unwrap().value, KeySource::Command(_)));
         assert!(resolve(&[], &[], &[]).api_key.is_none());
+    }
+
+    #[test]
+    fn key_commands() {
+        let key = key_from_command("printf 'sk-cmd-1\\nnot the key\\n'").unwrap();
+        assert_eq!(key.expose(), "sk-cmd-1");
+        let err = key_from_command("echo 'no such entry' >&2; exit 3").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "api_key_cmd failed (exit status: 3): no such entry"
+        );
+        assert_eq!(crate::error::classify(&err).0, crate::error::Kind::Usage);
+        let err = key_from_command("true").unwrap_err();
+        assert_eq!(err.to_string(), "api_key_cmd printed no key");
+    }
+
+    #[test]
+    fn debug_output_never_holds_the_key() {
+        let s = resolve(
+            &[],
+            &[
+                ("CELLMAGE_API_KEY", "sk-debug-visible-123"),
+                ("CELLMAGE_HEADER_X_TOKEN", "tok-debug-visible-456"),
+            ],
+            &[],
+        );
+        let text = format!("{s:?} {s:#?}");
+        assert!(!text.contains("debug-visible"), "{text}");
     }
 
     #[test]

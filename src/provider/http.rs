@@ -40,7 +40,7 @@ impl HeaderValue {
         match self {
             HeaderValue::Plain(v) => v.clone(),
             HeaderValue::Secret(s) => match s.expose().split_once(' ') {
-                Some((scheme, _)) if scheme == "Bearer" => "Bearer (redacted)".into(),
+                Some(("Bearer", _)) => "Bearer (redacted)".into(),
                 _ => "(redacted)".into(),
             },
         }
@@ -215,6 +215,7 @@ pub fn call(
             exchange,
             endpoint,
             deadline,
+            secrets: &secrets,
         };
         let err = match parts.attempt(&mut state, sink, on_event, parse_whole) {
             Ok(()) => {
@@ -290,6 +291,7 @@ struct Parts<'a> {
     exchange: &'a Exchange,
     endpoint: &'a Endpoint,
     deadline: Instant,
+    secrets: &'a [Secret],
 }
 
 impl Parts<'_> {
@@ -353,7 +355,7 @@ impl Parts<'_> {
         }
         let reader = response.into_body().into_reader();
         if content_type.contains("text/event-stream") {
-            read_stream(reader, endpoint, state, sink, on_event)
+            read_stream(reader, self, state, sink, on_event)
         } else {
             read_whole(reader, endpoint, state, sink, parse_whole)
         }
@@ -370,11 +372,12 @@ fn read_limited(reader: impl Read, limit: u64) -> String {
 /// (a finish reason or its end marker) completes it; the connection closing does not.
 fn read_stream(
     reader: impl Read,
-    endpoint: &Endpoint,
+    parts: &Parts<'_>,
     state: &mut StreamState,
     sink: &mut dyn Sink,
     on_event: &mut OnEvent<'_>,
 ) -> Result<(), AttemptError> {
+    let endpoint = parts.endpoint;
     let mut reader = BufReader::with_capacity(16 * 1024, reader);
     let mut parser = sse::Parser::default();
     let mut line = Vec::with_capacity(1024);
@@ -403,6 +406,7 @@ fn read_stream(
         if let Some(event) = event {
             if endpoint.verbose > 1 {
                 let data: String = event.data.chars().take(300).collect();
+                let data = parts.secrets.iter().fold(data, |d, s| s.scrub(&d));
                 log(endpoint, format!("< data: {data}"));
             }
             on_event(state, &event, sink)?;

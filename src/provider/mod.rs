@@ -162,8 +162,12 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
     }
 }
 
-/// The exact request, secrets redacted, for `--dry-run`.
+/// The exact request, secrets redacted, for `--dry-run`. Like a real call, warns on stderr
+/// when the key would go out unencrypted to another machine.
 pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
+    if let Some(warning) = http::plain_http_warning(endpoint) {
+        eprintln!("{warning}");
+    }
     let (url, body, headers) = match endpoint.protocol {
         Protocol::Echo => (
             "echo: (offline, no network)".to_string(),
