@@ -323,6 +323,7 @@ impl Settings {
             layers.pick(|c| c.api_base.clone()),
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_API_BASE.to_string(), Source::Default));
+        check_api_base(&api_base)?;
         let mut temperature = layered(
             ask.temperature.map(|t| (t, "--temperature")),
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
@@ -433,6 +434,23 @@ impl Settings {
             paths,
         })
     }
+}
+
+/// The API base must be an absolute http(s) URL with a host.
+fn check_api_base(base: &Sourced<String>) -> Result<()> {
+    let value = base.value.trim();
+    let (scheme, rest) = value.split_once("://").unwrap_or(("", ""));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let scheme_ok = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    if scheme_ok && !host.is_empty() && !value.contains(char::is_whitespace) {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "invalid API base URL {value:?} (from {}): it must start with http:// or https:// and name a host",
+        base.source
+    ))
+    .hint("for example --api-base http://localhost:11434/v1")
+    .into())
 }
 
 fn resolve_paths(env: &Env) -> Result<Paths> {
@@ -678,6 +696,35 @@ mod tests {
         let s = resolve(&[], &[], &[("cfg/config.toml", "api_key_cmd = \"echo k\"")]);
         assert!(matches!(s.api_key.unwrap().value, KeySource::Command(_)));
         assert!(resolve(&[], &[], &[]).api_key.is_none());
+    }
+
+    #[test]
+    fn api_base_must_be_an_http_url() {
+        let check = |v: &str| check_api_base(&Sourced::new(v.to_string(), Source::Default));
+        for good in [
+            "https://api.openai.com/v1",
+            "http://localhost:11434/v1",
+            "HTTP://127.0.0.1:8080",
+            "http://[::1]:8080/v1",
+        ] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "localhost:8080/v1",
+            "ftp://host/v1",
+            "",
+            "http://",
+            "https:///v1",
+            "api.openai.com",
+            "http://host name/v1",
+        ] {
+            let err = check(bad).unwrap_err();
+            assert_eq!(
+                crate::error::classify(&err).0,
+                crate::error::Kind::Usage,
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -189,3 +189,35 @@ fn a_chunked_stream_dropped_mid_chunk_is_exit_7() {
     assert_eq!(run.stdout, "partial");
     assert_eq!(server.hits(), 1);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_call_quietly() {
+    use std::io::Read;
+    let pieces: Vec<String> = (0..40).map(|i| format!("piece {i}\n")).collect();
+    let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let server = FakeServer::start(vec![Reply::slow_stream(
+        &pieces,
+        std::time::Duration::from_millis(20),
+    )]);
+    let env = TestEnv::new().with_server(&server);
+    let mut child = env
+        .cmd()
+        .arg("hi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 5];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(&first, b"piece");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
