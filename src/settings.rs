@@ -329,14 +329,15 @@ impl Settings {
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
             layers.pick(|c| c.temperature),
         );
-        if let Some(t) = &temperature {
-            if !(0.0..=2.0).contains(&t.value) {
-                return Err(usage(format!(
-                    "temperature must be between 0 and 2, not {}",
-                    t.value
-                ))
-                .into());
-            }
+        if let Some(t) = temperature
+            .as_ref()
+            .filter(|t| !(0.0..=2.0).contains(&t.value))
+        {
+            return Err(usage(format!(
+                "temperature must be between 0 and 2, not {}",
+                t.value
+            ))
+            .into());
         }
         temperature = temperature.filter(|t| t.value.is_finite());
         let timeout = layered(
@@ -650,7 +651,8 @@ mod tests {
         let user = ("cfg/config.toml", "model = \"user\"");
         let project = ("proj/.cellmage/config.toml", "model = \"project\"");
         let env = [("CELLMAGE_DEFAULT_MODEL", "env")];
-        let table: &[(&[&str], &[(&str, &str)], &[(&str, &str)], &str, Source)] = &[
+        type Pairs<'a> = &'a [(&'a str, &'a str)];
+        let table: &[(&[&str], Pairs, Pairs, &str, Source)] = &[
             (&[], &[], &[], DEFAULT_MODEL, Source::Default),
             (&[], &[], &[user], "user", Source::UserConfig),
             (&[], &[], &[user, project], "project", Source::ProjectConfig),

@@ -221,3 +221,18 @@ fn a_reader_that_goes_away_ends_the_call_quietly() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn a_cut_after_text_is_retried_when_nothing_was_shown_yet() {
+    // With -x the answer is held back until it is complete, so a cut costs nothing.
+    let server = FakeServer::start(vec![
+        Reply::cut_stream(&["```python\nfirst = "]),
+        Reply::openai_stream(&["```python\nsecond = 2\n```\n"]),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let run = env.run(&["-x", "hi"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("second = 2"), "{}", run.stdout);
+    assert!(!run.stdout.contains("first"), "{}", run.stdout);
+    assert_eq!(server.hits(), 2);
+}

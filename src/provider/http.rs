@@ -191,7 +191,7 @@ pub fn plain_http_warning(endpoint: &Endpoint) -> Option<String> {
     })
 }
 
-/// Sends the exchange, retrying what may be retried while nothing has been printed.
+/// Sends the exchange, retrying what may be retried while nothing has been shown.
 pub fn call(
     exchange: &Exchange,
     endpoint: &Endpoint,
@@ -227,7 +227,8 @@ pub fn call(
             }
             Err(err) => err.scrubbed(&secrets),
         };
-        let wait = match next_wait(&err, &state, retries, &policy, deadline) {
+        let shown = state.emitted && sink.shown();
+        let wait = match next_wait(&err, shown, retries, &policy, deadline) {
             Ok(wait) => wait,
             Err(why) => return Err(err.reword(|m| format!("{m}{why}")).error),
         };
@@ -248,12 +249,12 @@ pub fn call(
 /// How long to wait before the next try; or, to give up, what to add to the message.
 fn next_wait(
     err: &AttemptError,
-    state: &StreamState,
+    shown: bool,
     retries: u32,
     policy: &retry::Policy,
     deadline: Instant,
 ) -> Result<Duration, String> {
-    if !err.retryable || state.emitted {
+    if !err.retryable || shown {
         return Err(String::new());
     }
     if retries >= policy.retries {
@@ -774,31 +775,27 @@ mod tests {
             retryable: true,
             retry_after: after.map(Duration::from_secs),
         };
-        let fresh = StreamState::default();
-        let emitted = StreamState {
-            emitted: true,
-            ..StreamState::default()
-        };
-        assert!(next_wait(&retryable(None), &fresh, 0, &policy, far).is_ok());
+        let (fresh, emitted) = (false, true);
+        assert!(next_wait(&retryable(None), fresh, 0, &policy, far).is_ok());
         assert_eq!(
-            next_wait(&retryable(Some(5)), &fresh, 0, &policy, far),
+            next_wait(&retryable(Some(5)), fresh, 0, &policy, far),
             Ok(Duration::from_secs(5))
         );
         assert_eq!(
-            next_wait(&retryable(None), &emitted, 0, &policy, far),
+            next_wait(&retryable(None), emitted, 0, &policy, far),
             Err(String::new())
         );
         assert_eq!(
-            next_wait(&retryable(None), &fresh, 2, &policy, far),
+            next_wait(&retryable(None), fresh, 2, &policy, far),
             Err(" (after 2 retries)".into())
         );
         assert_eq!(
-            next_wait(&retryable(Some(61)), &fresh, 0, &policy, far),
+            next_wait(&retryable(Some(61)), fresh, 0, &policy, far),
             Err("; the provider asked to wait 61s, longer than the 60s cellmage waits".into())
         );
         let soon = Instant::now() + Duration::from_secs(2);
         assert!(
-            next_wait(&retryable(Some(3)), &fresh, 0, &policy, soon)
+            next_wait(&retryable(Some(3)), fresh, 0, &policy, soon)
                 .unwrap_err()
                 .contains("total timeout")
         );

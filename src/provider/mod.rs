@@ -112,6 +112,12 @@ pub struct Answer {
 /// Where streamed text goes as it arrives.
 pub trait Sink {
     fn chunk(&mut self, text: &str) -> std::io::Result<()>;
+
+    /// Whether text has reached the user (stdout) yet. Until it has, a failed attempt is
+    /// retried from scratch; a sink that holds the answer back (`-o`, `-x`, `--json`) says no.
+    fn shown(&self) -> bool {
+        true
+    }
 }
 
 /// What a stream has delivered so far.
