@@ -76,11 +76,11 @@ pub struct AskArgs {
     pub model: Option<String>,
 
     /// Sampling temperature
-    #[arg(short, long, value_name = "T")]
+    #[arg(short, long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
 
     /// Upper bound on the answer's tokens
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_tokens: Option<u64>,
 
     /// Extra request parameter (repeatable); VALUE is JSON when it parses, else a string
@@ -170,11 +170,20 @@ pub struct AskArgs {
     pub api_base: Option<String>,
 
     /// Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]
-    #[arg(long, value_name = "SECS")]
+    ///
+    /// Bounds connecting, waiting for the first byte, and every gap between two chunks of a
+    /// stream (default 120). The whole call, retries included, is bounded by `total_timeout`
+    /// (CELLMAGE_TOTAL_TIMEOUT, default 900). A timeout is exit 7.
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
     pub timeout: Option<f64>,
 
     /// How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]
-    #[arg(long, value_name = "N")]
+    ///
+    /// Retried (default 3 times): 429, 500, 502, 503, 504, and connections that fail or
+    /// streams that break before any text was printed. Waits double from
+    /// CELLMAGE_RETRY_BACKOFF (0.5 s) with jitter, or follow the provider's Retry-After, up to
+    /// CELLMAGE_RETRY_MAX_WAIT (60 s); asked to wait longer, cellmage fails at once.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<u32>,
 
     /// Drop the oldest exchanges of the conversation when the request would not fit

@@ -217,6 +217,10 @@ pub fn truncated_failure(opts: &OutputOptions) -> Failure {
 }
 
 impl Sink for Printer {
+    fn shown(&self) -> bool {
+        self.streaming && self.last_byte.is_some()
+    }
+
     fn chunk(&mut self, text: &str) -> std::io::Result<()> {
         self.received += text.len();
         if self.streaming {

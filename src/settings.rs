@@ -387,6 +387,7 @@ impl Settings {
             layers.pick(|c| c.api_base.clone()),
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_API_BASE.to_string(), Source::Default));
+        check_api_base(&api_base)?;
         let mut temperature = layered(
             ask.temperature.map(|t| (t, "--temperature")),
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
@@ -420,7 +421,7 @@ impl Settings {
                 env_str(env, &["CELLMAGE_PROVIDER"]),
                 layers.pick(|c| c.provider.clone()),
             ),
-            api_key: resolve_key(env, &layers),
+            api_key: resolve_key(env, &layers)?,
             headers: resolve_headers(env, &layers),
             persona: layered(
                 ask.persona.clone().map(|p| (p, "--persona")),
@@ -505,6 +506,23 @@ impl Settings {
     }
 }
 
+/// The API base must be an absolute http(s) URL with a host.
+fn check_api_base(base: &Sourced<String>) -> Result<()> {
+    let value = base.value.trim();
+    let (scheme, rest) = value.split_once("://").unwrap_or(("", ""));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let scheme_ok = scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https");
+    if scheme_ok && !host.is_empty() && !value.contains(char::is_whitespace) {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "invalid API base URL {value:?} (from {}): it must start with http:// or https:// and name a host",
+        base.source
+    ))
+    .hint("for example --api-base http://localhost:11434/v1")
+    .into())
+}
+
 fn resolve_paths(env: &Env) -> Result<Paths> {
     let dirs = directories::ProjectDirs::from("", "", "cellmage");
     let config_dir = env
@@ -549,12 +567,27 @@ fn resolve_paths(env: &Env) -> Result<Paths> {
     })
 }
 
-fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
+/// The key: environment, a variable named by `api_key_env`, `api_key`, or `api_key_cmd`.
+/// A command is taken only from the user config: a project config comes with the
+/// repository, and cloning one must never run code.
+fn resolve_key(env: &Env, layers: &Layers) -> Result<Option<Sourced<KeySource>>> {
+    let in_project_model = layers
+        .project
+        .models
+        .iter()
+        .find(|(_, m)| m.api_key_cmd.is_some());
+    if let Some((name, _)) = in_project_model {
+        return Err(no_project_command(&format!("[models.{name}] api_key_cmd")).into());
+    }
+    if layers.project.api_key_cmd.is_some() {
+        return Err(no_project_command("api_key_cmd").into());
+    }
     let from_env = |name: &str, source: Source| {
         env.get(name)
             .map(|v| Sourced::new(KeySource::Value(Secret::new(v.trim())), source))
     };
-    env.first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
+    let key = env
+        .first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
         .map(|(name, v)| {
             Sourced::new(
                 KeySource::Value(Secret::new(v.trim())),
@@ -571,10 +604,10 @@ fn resolve_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
                 .map(|k| Sourced::new(KeySource::Value(Secret::new(k.value)), k.source))
         })
         .or_else(|| {
-            layers
-                .pick(|c| c.api_key_cmd.clone())
-                .map(|k| Sourced::new(KeySource::Command(k.value), k.source))
-        })
+            (layers.user.api_key_cmd.clone())
+                .map(|cmd| Sourced::new(KeySource::Command(cmd), Source::UserConfig))
+        });
+    Ok(key)
 }
 
 /// Aliases from every source, later ones winning: user config, the nearest CellMage alias
@@ -630,6 +663,13 @@ pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
             _ => Err(invalid(format!("the entry for {k:?} is not `alias: name`")).into()),
         })
         .collect()
+}
+
+fn no_project_command(what: &str) -> crate::error::Failure {
+    usage(format!(
+        "{what} is not allowed in a project config (.cellmage/config.toml)"
+    ))
+    .hint("move it to the user config (see `cellmage config` for config_dir)")
 }
 
 /// `[models.NAME]` tables, project keys over user keys, with each key source resolved
@@ -703,28 +743,36 @@ fn resolve_conversation(ask: &AskArgs, env: &Env) -> Sourced<ConversationChoice>
     }
 }
 
-/// Runs `api_key_cmd` (through `sh -c`) and takes its trimmed stdout as the key.
+/// Runs `api_key_cmd` (through `sh -c`, stdin closed) and takes the first line of its
+/// stdout as the key, as password managers print it (`pass show`, `op read`, ...). A command
+/// that fails or prints nothing is a configuration error (exit 2) quoting its stderr.
 pub fn key_from_command(command: &str) -> Result<Secret> {
     let out = std::process::Command::new("sh")
         .arg("-c")
         .arg(command)
         .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
     let key = String::from_utf8(out.stdout)
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    if !out.status.success() || key.is_empty() {
-        return Err(usage(format!(
-            "api_key_cmd failed ({}) or printed no key",
-            out.status
-        ))
-        .hint("check the api_key_cmd in your config")
-        .into());
-    }
-    Ok(Secret::new(key))
+        .ok()
+        .and_then(|text| text.lines().next().map(|l| l.trim().to_string()))
+        .unwrap_or_default();
+    let said = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", l.trim().chars().take(200).collect::<String>()))
+        .unwrap_or_default();
+    let problem = if !out.status.success() {
+        format!("api_key_cmd failed ({}){said}", out.status)
+    } else if key.is_empty() {
+        format!("api_key_cmd printed no key{said}")
+    } else {
+        return Ok(Secret::new(key));
+    };
+    Err(usage(problem)
+        .hint("check api_key_cmd in your config; its first line of output is the key")
+        .into())
 }
 
 #[cfg(test)]
@@ -811,6 +859,63 @@ mod tests {
         let s = resolve(&[], &[], &[("cfg/config.toml", "api_key_cmd = \"echo k\"")]);
         assert!(matches!(s.api_key.unwrap().value, KeySource::Command(_)));
         assert!(resolve(&[], &[], &[]).api_key.is_none());
+    }
+
+    #[test]
+    fn api_base_must_be_an_http_url() {
+        let check = |v: &str| check_api_base(&Sourced::new(v.to_string(), Source::Default));
+        for good in [
+            "https://api.openai.com/v1",
+            "http://localhost:11434/v1",
+            "HTTP://127.0.0.1:8080",
+            "http://[::1]:8080/v1",
+        ] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "localhost:8080/v1",
+            "ftp://host/v1",
+            "",
+            "http://",
+            "https:///v1",
+            "api.openai.com",
+            "http://host name/v1",
+        ] {
+            let err = check(bad).unwrap_err();
+            assert_eq!(
+                crate::error::classify(&err).0,
+                crate::error::Kind::Usage,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_commands() {
+        let key = key_from_command("printf 'sk-cmd-1\\nnot the key\\n'").unwrap();
+        assert_eq!(key.expose(), "sk-cmd-1");
+        let err = key_from_command("echo 'no such entry' >&2; exit 3").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "api_key_cmd failed (exit status: 3): no such entry"
+        );
+        assert_eq!(crate::error::classify(&err).0, crate::error::Kind::Usage);
+        let err = key_from_command("true").unwrap_err();
+        assert_eq!(err.to_string(), "api_key_cmd printed no key");
+    }
+
+    #[test]
+    fn debug_output_never_holds_the_key() {
+        let s = resolve(
+            &[],
+            &[
+                ("CELLMAGE_API_KEY", "sk-debug-visible-123"),
+                ("CELLMAGE_HEADER_X_TOKEN", "tok-debug-visible-456"),
+            ],
+            &[],
+        );
+        let text = format!("{s:?} {s:#?}");
+        assert!(!text.contains("debug-visible"), "{text}");
     }
 
     #[test]

@@ -1,5 +1,9 @@
 //! The transport: one POST, retried per `retry::Policy`, with its response read as an SSE
 //! stream or as one JSON document. The only file that uses ureq.
+//!
+//! Time limits: `timeout` bounds every wait without progress (connecting, the response
+//! headers, each read of the body); `total_timeout` bounds the whole call, retries and their
+//! waits included.
 
 use std::io::{BufRead, BufReader, Read};
 use std::time::{Duration, Instant, SystemTime};
@@ -8,9 +12,14 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::sse;
-use super::{Endpoint, Sink, StreamState, Usage, protocol_error, retry};
+use super::{Endpoint, Protocol, Sink, StreamState, Usage, protocol_error, retry};
 use crate::error::{Failure, Kind, usage};
 use crate::secret::Secret;
+
+/// The longest SSE line accepted; a longer one is not the protocol.
+const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest whole (non-streamed) response body read.
+const MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A header value that may be a secret; secrets print as `(redacted)`.
 #[derive(Clone, Debug)]
@@ -31,7 +40,7 @@ impl HeaderValue {
         match self {
             HeaderValue::Plain(v) => v.clone(),
             HeaderValue::Secret(s) => match s.expose().split_once(' ') {
-                Some((scheme, _)) if scheme == "Bearer" => "Bearer (redacted)".into(),
+                Some(("Bearer", _)) => "Bearer (redacted)".into(),
                 _ => "(redacted)".into(),
             },
         }
@@ -43,6 +52,41 @@ pub struct Exchange {
     pub url: String,
     pub headers: Vec<(String, HeaderValue)>,
     pub body: String,
+}
+
+impl Exchange {
+    /// Every secret this exchange carries, and the token part of `Scheme token` values.
+    fn secrets(&self) -> Vec<Secret> {
+        let mut out = Vec::new();
+        for (_, value) in &self.headers {
+            if let HeaderValue::Secret(s) = value {
+                if let Some((_, token)) = s.expose().split_once(' ') {
+                    out.push(Secret::new(token.trim()));
+                }
+                out.push(s.clone());
+            }
+        }
+        out
+    }
+
+    /// Refuses header values that HTTP cannot carry, naming the header but not the value.
+    fn check_headers(&self) -> Result<(), AttemptError> {
+        for (name, value) in &self.headers {
+            if value.expose().chars().any(|c| c.is_control() && c != '\t') {
+                let what = match value {
+                    HeaderValue::Secret(_) if name.eq_ignore_ascii_case("authorization") => {
+                        "the API key".to_string()
+                    }
+                    _ => format!("the value of header {name}"),
+                };
+                return Err(AttemptError::fatal(
+                    usage(format!("{what} contains a line break or control character"))
+                        .hint("check the key or header for a stray newline"),
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The parts of a whole (non-streaming) response: text, finish reason, usage, model.
@@ -57,15 +101,15 @@ pub struct Outcome {
 
 /// A failed attempt, and whether trying again could help.
 struct AttemptError {
-    failure: Failure,
+    error: anyhow::Error,
     retryable: bool,
     retry_after: Option<Duration>,
 }
 
 impl AttemptError {
-    fn fatal(failure: Failure) -> Self {
+    fn fatal(error: impl Into<anyhow::Error>) -> Self {
         AttemptError {
-            failure,
+            error: error.into(),
             retryable: false,
             retry_after: None,
         }
@@ -73,27 +117,35 @@ impl AttemptError {
 
     fn retry(failure: Failure) -> Self {
         AttemptError {
-            failure,
+            error: failure.into(),
             retryable: true,
             retry_after: None,
         }
     }
+
+    /// Rewrites the failure's message (the error stays the same error otherwise).
+    fn reword(mut self, f: impl FnOnce(&str) -> String) -> Self {
+        if let Some(failure) = self.error.downcast_mut::<Failure>() {
+            failure.message = f(&failure.message);
+        }
+        self
+    }
+
+    /// Takes every secret of the exchange out of the message: providers echo keys back.
+    fn scrubbed(self, secrets: &[Secret]) -> Self {
+        self.reword(|m| secrets.iter().fold(m.to_string(), |m, s| s.scrub(&m)))
+    }
 }
 
 impl From<anyhow::Error> for AttemptError {
+    /// Errors from the protocol parsers (a `Failure`) or from the sink (stdout). A sink error
+    /// keeps its `io::Error`, so a closed pipe still ends the program quietly.
     fn from(err: anyhow::Error) -> Self {
-        let (kind, hint) = crate::error::classify(&err);
-        let mut failure = Failure::new(kind, err.to_string());
-        failure.hint = hint.map(str::to_string);
-        if err
-            .chain()
-            .any(|e| e.downcast_ref::<std::io::Error>().is_some())
-            && kind == Kind::Internal
-        {
-            // the sink (stdout) failed: keep the io error so a broken pipe stays a broken pipe
-            return AttemptError::fatal(Failure::new(Kind::Internal, format!("{err:#}")));
+        let is_failure = err.chain().any(|e| e.is::<Failure>());
+        if !is_failure && err.chain().any(|e| e.is::<std::io::Error>()) {
+            return AttemptError::fatal(err.context("cannot write the answer to stdout"));
         }
-        AttemptError::fatal(failure)
+        AttemptError::fatal(err)
     }
 }
 
@@ -108,7 +160,7 @@ fn agent(endpoint: &Endpoint) -> ureq::Agent {
         .timeout_recv_response(t)
         .timeout_per_read(t)
         .timeout_send_request(t)
-        .timeout_global(Some(endpoint.total_timeout))
+        .timeout_send_body(t)
         .user_agent(concat!("cellmage/", env!("CARGO_PKG_VERSION")))
         .build()
         .new_agent()
@@ -120,7 +172,26 @@ fn log(endpoint: &Endpoint, line: impl AsRef<str>) {
     }
 }
 
-/// Sends the exchange, retrying what may be retried while nothing has been printed.
+/// The one-line warning owed before a key goes out unencrypted to another machine.
+pub fn plain_http_warning(endpoint: &Endpoint) -> Option<String> {
+    if endpoint.protocol == Protocol::Echo || endpoint.key.is_none() {
+        return None;
+    }
+    let uri: ureq::http::Uri = endpoint.base_url.parse().ok()?;
+    let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (uri.scheme_str() == Some("http") && !loopback).then(|| {
+        format!(
+            "cellmage: warning: the API key is sent unencrypted (http://) to {host}; use https:// for any host but this machine"
+        )
+    })
+}
+
+/// Sends the exchange, retrying what may be retried while nothing has been shown.
 pub fn call(
     exchange: &Exchange,
     endpoint: &Endpoint,
@@ -128,21 +199,25 @@ pub fn call(
     on_event: &mut OnEvent<'_>,
     parse_whole: &ParseWhole<'_>,
 ) -> Result<Outcome> {
+    if let Some(warning) = plain_http_warning(endpoint) {
+        eprintln!("{warning}");
+    }
     let agent = agent(endpoint);
     let policy = endpoint.retry;
+    let secrets = exchange.secrets();
     let started = Instant::now();
+    let deadline = started + endpoint.total_timeout;
     let mut retries = 0;
     loop {
         let mut state = StreamState::default();
-        let err = match attempt(
-            &agent,
+        let parts = Parts {
+            agent: &agent,
             exchange,
             endpoint,
-            &mut state,
-            sink,
-            on_event,
-            parse_whole,
-        ) {
+            deadline,
+            secrets: &secrets,
+        };
+        let err = match parts.attempt(&mut state, sink, on_event, parse_whole) {
             Ok(()) => {
                 return Ok(Outcome {
                     state,
@@ -150,103 +225,141 @@ pub fn call(
                     retries,
                 });
             }
-            Err(err) => err,
+            Err(err) => err.scrubbed(&secrets),
         };
-        if !err.retryable || state.emitted {
-            return Err(err.failure.into());
-        }
-        if retries >= policy.retries {
-            let mut failure = err.failure;
-            if retries > 0 {
-                failure.message = format!("{} (after {retries} retries)", failure.message);
-            }
-            return Err(failure.into());
-        }
+        let shown = state.emitted && sink.shown();
+        let wait = match next_wait(&err, shown, retries, &policy, deadline) {
+            Ok(wait) => wait,
+            Err(why) => return Err(err.reword(|m| format!("{m}{why}")).error),
+        };
         retries += 1;
-        let wait = err
-            .retry_after
-            .unwrap_or_else(|| policy.backoff(retries, retry::jitter_seed()));
-        if wait > policy.max_wait {
-            let mut failure = err.failure;
-            failure.message = format!(
-                "{}; the provider asked to wait {:.0}s, longer than the {:.0}s cellmage waits",
-                failure.message,
-                wait.as_secs_f64(),
-                policy.max_wait.as_secs_f64()
-            );
-            return Err(failure.into());
-        }
         log(
             endpoint,
             format!(
-                "retry {retries}/{} in {:.2}s: {}",
+                "retry {retries}/{} in {:.3}s: {}",
                 policy.retries,
                 wait.as_secs_f64(),
-                err.failure.message
+                err.error
             ),
         );
         std::thread::sleep(wait);
     }
 }
 
-fn attempt(
-    agent: &ureq::Agent,
-    exchange: &Exchange,
-    endpoint: &Endpoint,
-    state: &mut StreamState,
-    sink: &mut dyn Sink,
-    on_event: &mut OnEvent<'_>,
-    parse_whole: &ParseWhole<'_>,
-) -> Result<(), AttemptError> {
-    let mut request = agent.post(&exchange.url);
-    log(endpoint, format!("> POST {}", exchange.url));
-    for (name, value) in &exchange.headers {
-        log(endpoint, format!("> {name}: {}", value.redacted()));
-        request = request.header(name.as_str(), value.expose());
+/// How long to wait before the next try; or, to give up, what to add to the message.
+fn next_wait(
+    err: &AttemptError,
+    shown: bool,
+    retries: u32,
+    policy: &retry::Policy,
+    deadline: Instant,
+) -> Result<Duration, String> {
+    if !err.retryable || shown {
+        return Err(String::new());
     }
-    log(
-        endpoint,
-        format!("> ({} bytes of JSON)", exchange.body.len()),
-    );
-    let sent = Instant::now();
-    let response = request
-        .send(exchange.body.as_bytes())
-        .map_err(|e| transport_error(e, &exchange.url, endpoint))?;
-    let status = response.status().as_u16();
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let content_type = header("content-type").unwrap_or_default();
-    log(
-        endpoint,
-        format!(
-            "< {status} {} ({} ms)",
-            content_type,
-            sent.elapsed().as_millis()
-        ),
-    );
-    if !(200..300).contains(&status) {
-        let retry_after = retry::requested_wait(
-            header("retry-after").as_deref(),
-            header("retry-after-ms").as_deref(),
-            SystemTime::now(),
-        );
-        let body = read_limited(response.into_body().into_reader(), 64 * 1024);
-        return Err(AttemptError {
-            failure: status_failure(status, &body),
-            retryable: retry::retryable_status(status),
-            retry_after,
+    if retries >= policy.retries {
+        return Err(match retries {
+            0 => String::new(),
+            1 => " (after 1 retry)".to_string(),
+            n => format!(" (after {n} retries)"),
         });
     }
-    let reader = response.into_body().into_reader();
-    if content_type.contains("text/event-stream") {
-        read_stream(reader, endpoint, state, sink, on_event)
-    } else {
-        read_whole(reader, endpoint, state, sink, parse_whole)
+    let wait = err
+        .retry_after
+        .unwrap_or_else(|| policy.backoff(retries + 1, retry::jitter_seed()));
+    if wait > policy.max_wait {
+        return Err(format!(
+            "; the provider asked to wait {}s, longer than the {}s cellmage waits",
+            secs_text(wait),
+            secs_text(policy.max_wait)
+        ));
+    }
+    if Instant::now() + wait >= deadline {
+        return Err("; no time is left for another try within the total timeout".into());
+    }
+    Ok(wait)
+}
+
+/// Seconds for a message: `120`, `0.5`, `119.4`.
+fn secs_text(d: Duration) -> String {
+    let text = format!("{:.1}", d.as_secs_f64());
+    text.strip_suffix(".0").unwrap_or(&text).to_string()
+}
+
+/// What one attempt needs besides the per-attempt state.
+struct Parts<'a> {
+    agent: &'a ureq::Agent,
+    exchange: &'a Exchange,
+    endpoint: &'a Endpoint,
+    deadline: Instant,
+    secrets: &'a [Secret],
+}
+
+impl Parts<'_> {
+    fn attempt(
+        &self,
+        state: &mut StreamState,
+        sink: &mut dyn Sink,
+        on_event: &mut OnEvent<'_>,
+        parse_whole: &ParseWhole<'_>,
+    ) -> Result<(), AttemptError> {
+        let (exchange, endpoint) = (self.exchange, self.endpoint);
+        exchange.check_headers()?;
+        let remaining = self.deadline.saturating_duration_since(Instant::now());
+        let mut request = self
+            .agent
+            .post(&exchange.url)
+            .config()
+            .timeout_global(Some(remaining.max(Duration::from_millis(1))))
+            .build();
+        log(endpoint, format!("> POST {}", exchange.url));
+        for (name, value) in &exchange.headers {
+            log(endpoint, format!("> {name}: {}", value.redacted()));
+            request = request.header(name.as_str(), value.expose());
+        }
+        log(
+            endpoint,
+            format!("> ({} bytes of JSON)", exchange.body.len()),
+        );
+        let sent = Instant::now();
+        let response = request
+            .send(exchange.body.as_bytes())
+            .map_err(|e| transport_error(e, &exchange.url, endpoint))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let content_type = header("content-type").unwrap_or_default();
+        log(
+            endpoint,
+            format!(
+                "< {status} {content_type} ({} ms)",
+                sent.elapsed().as_millis()
+            ),
+        );
+        if !(200..300).contains(&status) {
+            let retry_after = retry::requested_wait(
+                header("retry-after").as_deref(),
+                header("retry-after-ms").as_deref(),
+                SystemTime::now(),
+            );
+            let body = read_limited(response.into_body().into_reader(), 64 * 1024);
+            return Err(AttemptError {
+                error: status_failure(status, &body).into(),
+                retryable: retry::retryable_status(status),
+                retry_after,
+            });
+        }
+        let reader = response.into_body().into_reader();
+        if content_type.contains("text/event-stream") {
+            read_stream(reader, self, state, sink, on_event)
+        } else {
+            read_whole(reader, endpoint, state, sink, parse_whole)
+        }
     }
 }
 
@@ -256,51 +369,74 @@ fn read_limited(reader: impl Read, limit: u64) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// The SSE body: events in, text out to the sink as it arrives.
+/// The SSE body: events in, text out to the sink as it arrives. Only the protocol's end
+/// (a finish reason or its end marker) completes it; the connection closing does not.
 fn read_stream(
     reader: impl Read,
-    endpoint: &Endpoint,
+    parts: &Parts<'_>,
     state: &mut StreamState,
     sink: &mut dyn Sink,
     on_event: &mut OnEvent<'_>,
 ) -> Result<(), AttemptError> {
+    let endpoint = parts.endpoint;
     let mut reader = BufReader::with_capacity(16 * 1024, reader);
     let mut parser = sse::Parser::default();
     let mut line = Vec::with_capacity(1024);
-    loop {
+    while !state.done {
         line.clear();
-        let n = reader
+        let n = (&mut reader)
+            .take(MAX_LINE_BYTES)
             .read_until(b'\n', &mut line)
             .map_err(|e| read_error(&e, endpoint))?;
+        if n as u64 == MAX_LINE_BYTES && line.last() != Some(&b'\n') {
+            let head = String::from_utf8_lossy(&line[..200]).into_owned();
+            return Err(AttemptError::fatal(protocol_error(
+                "the stream sent a line longer than 16 MiB",
+                &head,
+            )));
+        }
         let event = if n == 0 {
             parser.flush()
         } else {
             let text = std::str::from_utf8(&line).map_err(|_| {
-                AttemptError::fatal(failure_of(protocol_error("the stream is not UTF-8", "")))
+                let head = String::from_utf8_lossy(&line).into_owned();
+                AttemptError::fatal(protocol_error("the stream is not UTF-8", &head))
             })?;
             parser.line(text.trim_end_matches('\n'))
         };
         if let Some(event) = event {
-            on_event(state, &event, sink)?;
-            if state.done {
-                return Ok(());
+            if endpoint.verbose > 1 {
+                let data: String = event.data.chars().take(300).collect();
+                let data = parts.secrets.iter().fold(data, |d, s| s.scrub(&d));
+                log(endpoint, format!("< data: {data}"));
             }
+            on_event(state, &event, sink)?;
         }
         if n == 0 {
             break;
         }
     }
-    if state.complete() {
-        Ok(())
-    } else {
-        Err(AttemptError::retry(
+    stream_verdict(state)
+}
+
+/// Whether what the stream delivered is a whole answer.
+fn stream_verdict(state: &StreamState) -> Result<(), AttemptError> {
+    if !state.complete() {
+        return Err(AttemptError::retry(
             Failure::new(
                 Kind::Network,
-                "the stream ended before the answer was complete",
+                "the stream ended before the answer was complete (no finish reason or end marker)",
             )
             .hint("the connection was closed early; nothing was recorded"),
-        ))
+        ));
     }
+    if state.text.is_empty() && state.finish_reason.is_none() {
+        return Err(AttemptError::fatal(protocol_error(
+            "the stream ended without an answer (no text, no finish reason)",
+            "",
+        )));
+    }
+    Ok(())
 }
 
 /// A whole JSON body (no stream asked for, or a server that ignored `stream`).
@@ -313,34 +449,28 @@ fn read_whole(
 ) -> Result<(), AttemptError> {
     let mut bytes = Vec::new();
     reader
-        .take(256 * 1024 * 1024)
+        .take(MAX_BODY_BYTES)
         .read_to_end(&mut bytes)
         .map_err(|e| read_error(&e, endpoint))?;
     let text = String::from_utf8_lossy(&bytes);
     let value: Value = serde_json::from_str(&text).map_err(|_| {
-        AttemptError::fatal(failure_of(protocol_error(
-            "the response is not JSON",
-            &text,
-        )))
+        let what = if text.trim().is_empty() {
+            "the response is empty"
+        } else {
+            "the response is not JSON"
+        };
+        AttemptError::fatal(protocol_error(what, &text))
     })?;
     if let Some(err) = value.get("error").filter(|e| !e.is_null()) {
-        return Err(AttemptError::fatal(failure_of(error_in_stream(err))));
+        return Err(AttemptError::fatal(error_in_stream(err)));
     }
-    let (answer, finish, usage, model) =
-        parse_whole(&value).map_err(|e| AttemptError::fatal(failure_of(e)))?;
+    let (answer, finish, usage, model) = parse_whole(&value).map_err(AttemptError::fatal)?;
     state.finish_reason = finish;
     state.usage = usage;
     state.model = model;
     state.done = true;
     state.push(&answer, sink)?;
     Ok(())
-}
-
-fn failure_of(err: anyhow::Error) -> Failure {
-    match err.downcast::<Failure>() {
-        Ok(f) => f,
-        Err(other) => Failure::new(Kind::Internal, format!("{other:#}")),
-    }
 }
 
 /// The provider's own message from an error body, else its first bytes.
@@ -389,7 +519,6 @@ fn status_failure(status: u16, body: &str) -> Failure {
             "request too large",
             Some("send fewer or smaller snippets"),
         ),
-        400 | 422 => (Kind::Rejected, "request rejected", None),
         500..=599 => (
             Kind::Server,
             "server error",
@@ -416,48 +545,95 @@ pub fn error_in_stream(err: &Value) -> anyhow::Error {
     .into()
 }
 
-fn timeout_failure(endpoint: &Endpoint) -> AttemptError {
+fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
+    let secs = secs_text(endpoint.timeout);
+    let hint = "raise --timeout (or CELLMAGE_TIMEOUT) if the model is slow to answer";
+    let message = match which {
+        ureq::Timeout::Global | ureq::Timeout::PerCall => {
+            return AttemptError::fatal(
+                Failure::new(
+                    Kind::Network,
+                    format!(
+                        "gave up after {}s in all (the total timeout)",
+                        secs_text(endpoint.total_timeout)
+                    ),
+                )
+                .hint("raise total_timeout (or CELLMAGE_TOTAL_TIMEOUT)"),
+            );
+        }
+        ureq::Timeout::Resolve | ureq::Timeout::Connect => {
+            format!("could not connect within {secs}s")
+        }
+        ureq::Timeout::RecvResponse => format!("no response within {secs}s"),
+        ureq::Timeout::PerRead | ureq::Timeout::RecvBody => {
+            format!("the answer stalled: no data for {secs}s")
+        }
+        _ => format!("the request could not be sent within {secs}s"),
+    };
+    AttemptError::retry(Failure::new(Kind::Network, message).hint(hint))
+}
+
+/// A failure while reading the response body.
+fn read_error(e: &std::io::Error, endpoint: &Endpoint) -> AttemptError {
+    let timeout = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ureq::Error>())
+        .and_then(|u| match u {
+            ureq::Error::Timeout(t) => Some(*t),
+            _ => None,
+        })
+        .or((e.kind() == std::io::ErrorKind::TimedOut).then_some(ureq::Timeout::PerRead));
+    if let Some(which) = timeout {
+        return timeout_failure(which, endpoint);
+    }
     AttemptError::retry(
         Failure::new(
             Kind::Network,
-            format!("no response for {:.0}s", endpoint.timeout.as_secs_f64()),
+            format!("the connection broke while reading the answer: {e}"),
         )
-        .hint("raise --timeout (or CELLMAGE_TIMEOUT) if the model is slow to answer"),
+        .hint("nothing was recorded"),
     )
 }
 
-fn read_error(e: &std::io::Error, endpoint: &Endpoint) -> AttemptError {
-    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-        || e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<ureq::Error>())
-            .is_some_and(|u| matches!(u, ureq::Error::Timeout(_)));
-    if timed_out {
-        return timeout_failure(endpoint);
-    }
-    AttemptError::retry(Failure::new(
-        Kind::Network,
-        format!("the connection broke while reading the answer: {e}"),
-    ))
-}
-
+/// A failure before any response arrived.
 fn transport_error(e: ureq::Error, url: &str, endpoint: &Endpoint) -> AttemptError {
-    match e {
-        ureq::Error::Timeout(_) => timeout_failure(endpoint),
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
-            AttemptError::fatal(
-                usage(format!("invalid URL {url}: {e}"))
-                    .hint("check --api-base / CELLMAGE_API_BASE"),
-            )
-        }
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) => AttemptError::fatal(Failure::new(
-            Kind::Network,
-            format!("TLS failed for {url}: {e}"),
-        )),
-        ureq::Error::Io(io) => read_error(&io, endpoint),
-        other => AttemptError::retry(
-            Failure::new(Kind::Network, format!("cannot connect to {url}: {other}"))
+    let cannot_connect = |why: &str| {
+        AttemptError::retry(
+            Failure::new(Kind::Network, format!("cannot connect to {url}: {why}"))
                 .hint("is the server running? check --api-base / CELLMAGE_API_BASE"),
+        )
+    };
+    match e {
+        ureq::Error::Timeout(which) => timeout_failure(which, endpoint),
+        ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => AttemptError::fatal(
+            usage(format!("invalid URL {url}: {e}")).hint("check --api-base / CELLMAGE_API_BASE"),
         ),
+        ureq::Error::Http(_) => {
+            AttemptError::fatal(usage(format!("cannot build the request to {url}: {e}")))
+        }
+        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::TlsRequired => {
+            AttemptError::fatal(Failure::new(
+                Kind::Network,
+                format!("TLS failed for {url}: {e}"),
+            ))
+        }
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
+            AttemptError::fatal(protocol_error(
+                &format!("the server at {url} did not answer in HTTP"),
+                &e.to_string(),
+            ))
+        }
+        ureq::Error::HostNotFound => cannot_connect("host not found"),
+        ureq::Error::ConnectionFailed => cannot_connect("connection failed"),
+        ureq::Error::Io(io) => match io.kind() {
+            std::io::ErrorKind::ConnectionRefused => cannot_connect("connection refused"),
+            std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, endpoint),
+            _ => AttemptError::retry(Failure::new(
+                Kind::Network,
+                format!("the connection to {url} broke before an answer arrived: {io}"),
+            )),
+        },
+        other => cannot_connect(&other.to_string()),
     }
 }
 
@@ -504,6 +680,124 @@ mod tests {
         assert_eq!(
             HeaderValue::Secret(Secret::new("x")).redacted(),
             "(redacted)"
+        );
+    }
+
+    fn endpoint(base: &str, key: bool) -> Endpoint {
+        Endpoint {
+            protocol: Protocol::OpenAi,
+            base_url: base.into(),
+            key: key.then(|| crate::settings::KeySource::Value(Secret::new("sk-1"))),
+            headers: vec![],
+            timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(9),
+            retry: retry::Policy {
+                retries: 1,
+                base: Duration::from_millis(1),
+                max_wait: Duration::from_secs(1),
+            },
+            verbose: 0,
+        }
+    }
+
+    #[test]
+    fn plain_http_warns_only_for_other_hosts_with_a_key() {
+        let table = [
+            ("http://example.com/v1", true, true),
+            ("http://10.0.0.7:8000/v1", true, true),
+            ("HTTP://Example.com/v1", true, true),
+            ("http://example.com/v1", false, false),
+            ("https://example.com/v1", true, false),
+            ("http://localhost:11434/v1", true, false),
+            ("http://LOCALHOST/v1", true, false),
+            ("http://app.localhost/v1", true, false),
+            ("http://127.0.0.1:8080/v1", true, false),
+            ("http://127.3.4.5/v1", true, false),
+            ("http://[::1]:8080/v1", true, false),
+            ("not a url", true, false),
+        ];
+        for (base, key, warns) in table {
+            let got = plain_http_warning(&endpoint(base, key));
+            assert_eq!(got.is_some(), warns, "{base} {key}");
+        }
+        let w = plain_http_warning(&endpoint("http://example.com:80/v1", true)).unwrap();
+        assert!(w.contains("example.com") && !w.contains("sk-1"), "{w}");
+    }
+
+    #[test]
+    fn secrets_and_their_tokens_are_scrubbed_from_messages() {
+        let exchange = Exchange {
+            url: "u".into(),
+            headers: vec![(
+                "Authorization".into(),
+                HeaderValue::Secret(Secret::new("Bearer sk-abcdef123")),
+            )],
+            body: String::new(),
+        };
+        let err = AttemptError::retry(Failure::new(
+            Kind::Auth,
+            "Incorrect API key provided: sk-abcdef123.",
+        ))
+        .scrubbed(&exchange.secrets());
+        assert_eq!(
+            err.error.to_string(),
+            "Incorrect API key provided: (redacted)."
+        );
+    }
+
+    #[test]
+    fn control_characters_in_headers_are_refused_without_showing_them() {
+        let exchange = Exchange {
+            url: "u".into(),
+            headers: vec![(
+                "Authorization".into(),
+                HeaderValue::Secret(Secret::new("Bearer sk-a\nb")),
+            )],
+            body: String::new(),
+        };
+        let err = exchange.check_headers().err().unwrap().error;
+        assert_eq!(
+            err.to_string(),
+            "the API key contains a line break or control character"
+        );
+    }
+
+    #[test]
+    fn give_up_reasons() {
+        let policy = retry::Policy {
+            retries: 2,
+            base: Duration::from_millis(1),
+            max_wait: Duration::from_secs(60),
+        };
+        let far = Instant::now() + Duration::from_secs(600);
+        let retryable = |after: Option<u64>| AttemptError {
+            error: anyhow::anyhow!("x"),
+            retryable: true,
+            retry_after: after.map(Duration::from_secs),
+        };
+        let (fresh, emitted) = (false, true);
+        assert!(next_wait(&retryable(None), fresh, 0, &policy, far).is_ok());
+        assert_eq!(
+            next_wait(&retryable(Some(5)), fresh, 0, &policy, far),
+            Ok(Duration::from_secs(5))
+        );
+        assert_eq!(
+            next_wait(&retryable(None), emitted, 0, &policy, far),
+            Err(String::new())
+        );
+        assert_eq!(
+            next_wait(&retryable(None), fresh, 2, &policy, far),
+            Err(" (after 2 retries)".into())
+        );
+        assert_eq!(
+            next_wait(&retryable(Some(61)), fresh, 0, &policy, far),
+            Err("; the provider asked to wait 61s, longer than the 60s cellmage waits".into())
+        );
+        let soon = Instant::now() + Duration::from_secs(2);
+        assert!(
+            next_wait(&retryable(Some(3)), fresh, 0, &policy, soon)
+                .unwrap_err()
+                .contains("total timeout")
         );
     }
 }

@@ -128,6 +128,12 @@ pub struct Answer {
 /// Where streamed text goes as it arrives.
 pub trait Sink {
     fn chunk(&mut self, text: &str) -> std::io::Result<()>;
+
+    /// Whether text has reached the user (stdout) yet. Until it has, a failed attempt is
+    /// retried from scratch; a sink that holds the answer back (`-o`, `-x`, `--json`) says no.
+    fn shown(&self) -> bool {
+        true
+    }
 }
 
 /// What a stream has delivered so far.
@@ -179,8 +185,12 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
     }
 }
 
-/// The exact request, secrets redacted, for `--dry-run`.
+/// The exact request, secrets redacted, for `--dry-run`. Like a real call, warns on stderr
+/// when the key would go out unencrypted to another machine.
 pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
+    if let Some(warning) = http::plain_http_warning(endpoint) {
+        eprintln!("{warning}");
+    }
     let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
     let (url, body, headers) = match endpoint.protocol {
         Protocol::Echo => (

@@ -65,9 +65,7 @@ fn usage_of(v: &Value) -> Option<Usage> {
 }
 
 /// A whole (non-streaming) response.
-pub fn parse_response(
-    v: &Value,
-) -> Result<(String, Option<String>, Option<Usage>, Option<String>)> {
+pub fn parse_response(v: &Value) -> Result<http::Whole> {
     let choice = v
         .get("choices")
         .and_then(|c| c.get(0))

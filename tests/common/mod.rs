@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 #[allow(unused_imports)]
-pub use server::{FakeServer, Recorded, Reply};
+pub use server::{FakeServer, Recorded, Reply, refused_url};
 
 /// A temporary HOME, config dir, data dir and working directory; no API keys, no proxies.
 pub struct TestEnv {

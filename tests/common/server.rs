@@ -1,6 +1,13 @@
 //! A scripted fake LLM server on 127.0.0.1:0, run in the test process. Each connection gets
 //! the next scripted reply (the last one repeats); every request is recorded. Dropping the
 //! server stops it and fails the test if it was never hit (unless `allow_unused`).
+//!
+//! Fault injection: status sequences (a Vec of replies), `Retry-After` headers
+//! (`with_header`), delays before the headers (`after`), streams that stall (`stalled_stream`)
+//! or are cut (`cut_stream`), malformed chunks (`raw_sse`), non-protocol bodies (`html`),
+//! connections closed without a response (`Reply::Drop`), and a hit counter (`hits`).
+//! Every wait is cut short when the server is dropped, so a stalled reply never holds up
+//! the end of a test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -26,6 +33,8 @@ pub enum Reply {
     Drop,
     /// Wait, then send the inner reply.
     Delay(Duration, Box<Reply>),
+    /// These bytes exactly (status line, headers and body), then close.
+    Raw(Vec<u8>),
 }
 
 impl Reply {
@@ -103,6 +112,66 @@ impl Reply {
         Reply::Sse {
             events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
         }
+    }
+
+    /// The head of an OpenAI stream (role chunk, then these pieces), without a finish
+    /// reason or `[DONE]`: the connection is closed after the last piece.
+    pub fn cut_stream(pieces: &[&str]) -> Reply {
+        let mut events = vec![sse(
+            &json!({"model": "fake-model", "choices": [{"index": 0, "delta": {"role": "assistant"}}]}),
+        )];
+        events.extend(
+            pieces
+                .iter()
+                .map(|p| sse(&json!({"choices": [{"index": 0, "delta": {"content": p}}]}))),
+        );
+        Reply::Sse {
+            events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
+        }
+    }
+
+    /// These pieces at once, then nothing for `stall`, then the rest of a complete stream.
+    pub fn stalled_stream(pieces: &[&str], stall: Duration) -> Reply {
+        let Reply::Sse { mut events } = Reply::openai_stream(pieces) else {
+            unreachable!()
+        };
+        let at = pieces.len() + 1;
+        events[at].0 = stall;
+        Reply::Sse { events }
+    }
+
+    /// A complete stream whose pieces arrive `gap` apart.
+    pub fn slow_stream(pieces: &[&str], gap: Duration) -> Reply {
+        let Reply::Sse { mut events } = Reply::openai_stream(pieces) else {
+            unreachable!()
+        };
+        for event in events.iter_mut().skip(1) {
+            event.0 = gap;
+        }
+        Reply::Sse { events }
+    }
+
+    /// A `text/event-stream` response whose body is these bytes, sent as they are.
+    pub fn sse_bytes(body: &[u8]) -> Reply {
+        let mut bytes =
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                .to_vec();
+        bytes.extend_from_slice(body);
+        Reply::Raw(bytes)
+    }
+
+    /// An HTML page, as a proxy or captive portal sends it.
+    pub fn html(status: u16, body: &str) -> Reply {
+        Reply::Http {
+            status,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: body.to_string(),
+        }
+    }
+
+    /// This reply, sent only after `delay` (before any byte of the response).
+    pub fn after(self, delay: Duration) -> Reply {
+        Reply::Delay(delay, Box::new(self))
     }
 
     /// Raw SSE events (each a complete `data: ...\n\n` text), sent at once.
@@ -216,6 +285,11 @@ impl FakeServer {
         self.requests.lock().unwrap().clone()
     }
 
+    /// How many requests arrived.
+    pub fn hits(&self) -> usize {
+        self.requests.lock().unwrap().len()
+    }
+
     /// The only request; fails if there was not exactly one.
     pub fn request(&self) -> Recorded {
         let reqs = self.requests();
@@ -295,15 +369,31 @@ fn serve(
     reqs.lock().unwrap().push(request);
     let i = next.fetch_add(1, Ordering::SeqCst);
     let reply = replies[i.min(replies.len() - 1)].clone();
-    respond(&mut conn, reply);
+    respond(&mut conn, reply, stop);
 }
 
-fn respond(conn: &mut TcpStream, reply: Reply) {
+/// Sleeps for `d`, or less if the server is stopped; true when the full time passed.
+fn nap(d: Duration, stop: &AtomicBool) -> bool {
+    let end = std::time::Instant::now() + d;
+    while std::time::Instant::now() < end {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10).min(d));
+    }
+    true
+}
+
+fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
         Reply::Drop => {}
+        Reply::Raw(bytes) => {
+            let _ = conn.write_all(&bytes);
+        }
         Reply::Delay(d, inner) => {
-            std::thread::sleep(d);
-            respond(conn, *inner);
+            if nap(d, stop) {
+                respond(conn, *inner, stop);
+            }
         }
         Reply::Http {
             status,
@@ -325,8 +415,7 @@ fn respond(conn: &mut TcpStream, reply: Reply) {
             let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
             let _ = conn.write_all(head.as_bytes());
             for (delay, event) in events {
-                std::thread::sleep(delay);
-                if conn.write_all(event.as_bytes()).is_err() {
+                if !nap(delay, stop) || conn.write_all(event.as_bytes()).is_err() {
                     return;
                 }
                 let _ = conn.flush();
@@ -395,4 +484,12 @@ impl Reply {
             events: events.into_iter().map(|e| (Duration::ZERO, e)).collect(),
         }
     }
+}
+
+/// A base URL where nothing listens: a port that was bound on 127.0.0.1, then closed.
+pub fn refused_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/v1")
 }
