@@ -162,29 +162,45 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
     }
 }
 
-/// The exact request, secrets redacted, for `--dry-run`.
-pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
-    let (url, body, headers) = match endpoint.protocol {
-        Protocol::Echo => (
-            "echo: (offline, no network)".to_string(),
-            openai::body(req),
-            Vec::new(),
-        ),
+/// The exact request, secrets redacted, for `--dry-run`: the request line and headers, then
+/// the body, serialised straight to the output from the borrowed request (a large context
+/// is never copied into an intermediate JSON value or string).
+pub struct DryRun<'a> {
+    pub head: String,
+    body: Box<dyn Fn(&mut dyn std::io::Write) -> serde_json::Result<()> + 'a>,
+}
+
+impl DryRun<'_> {
+    /// Writes the head, a blank line, then the body as pretty JSON and a newline.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        out.write_all(self.head.as_bytes())?;
+        out.write_all(b"\n")?;
+        // io::Error::from keeps a broken pipe a broken pipe (main exits 0 on it)
+        (self.body)(out).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+pub fn describe<'a>(req: &'a ChatRequest, endpoint: &Endpoint) -> DryRun<'a> {
+    let openai_body =
+        move |out: &mut dyn std::io::Write| serde_json::to_writer_pretty(out, &openai::body(req));
+    let (url, headers) = match endpoint.protocol {
+        Protocol::Echo => ("echo: (offline, no network)".to_string(), Vec::new()),
         Protocol::OpenAi => {
             let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
             (
                 openai::url(&endpoint.base_url),
-                openai::body(req),
                 openai::headers(endpoint, placeholder.as_ref()),
             )
         }
     };
-    let mut out = format!("POST {url}\n");
+    let mut head = format!("POST {url}\n");
     for (name, value) in headers {
-        out.push_str(&format!("{name}: {}\n", value.redacted()));
+        head.push_str(&format!("{name}: {}\n", value.redacted()));
     }
-    out.push('\n');
-    out.push_str(&serde_json::to_string_pretty(&body).unwrap_or_default());
-    out.push('\n');
-    out
+    DryRun {
+        head,
+        body: Box::new(openai_body),
+    }
 }

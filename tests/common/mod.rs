@@ -7,6 +7,7 @@ pub mod server;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[allow(unused_imports)]
 pub use server::{FakeServer, Recorded, Reply};
 
 /// A temporary HOME, config dir, data dir and working directory; no API keys, no proxies.
