@@ -4,6 +4,7 @@
     python3 bench/run.py            # builds the release binary, runs everything (~2 min)
     python3 bench/run.py --no-build # reuse target/release/cellmage
     python3 bench/run.py --quick    # fewer repetitions, for a smoke test
+    python3 bench/run.py --bin PATH # measure another cellmage binary (no build)
 
 Python 3.11 standard library only; needs `curl` for the comparison rows and GNU time
 (/usr/bin/time) for peak memory. Every timed child is started with os.posix_spawn, so wall
@@ -236,7 +237,8 @@ def machine():
     say(f"* memory: {mem_kb / 1024 / 1024:.1f} GiB; OS: {os_name}, kernel {platform.release()}")
     say(f"* {run(['rustc', '--version'])}; {curl.split(' (')[0]}; Python "
         f"{platform.python_version()}")
-    say(f"* cellmage: {run([str(BIN), '--version'])}, `{BIN.relative_to(ROOT)}` "
+    shown = BIN.relative_to(ROOT) if BIN.is_relative_to(ROOT) else BIN
+    say(f"* cellmage: {run([str(BIN), '--version'])}, `{shown}` "
         f"{BIN.stat().st_size / 1024 / 1024:.1f} MiB")
     say()
 
@@ -409,11 +411,11 @@ def row_history(server, env):
             return
         imported[n] = name
     say("| exchanges | request body | call (cellmage) | curl, same body | overhead vs curl | "
-        "spawn → request received | response sent → exit | `--dry-run` | peak RSS | "
-        "store file after a call |")
+        "more than a `--no-history` call | spawn → request received | response sent → exit | "
+        "`--dry-run` | peak RSS | store file after a call |")
     say("|---|---|---|---|---|---|---|---|---|---|---|")
     base = one_call(server, env, False, ["--no-history"], args.runs)["cellmage"]
-    say(f"| none (`--no-history`) | – | {ms(base['wall'])} | – | – | {ms(base['pre'])} | "
+    say(f"| none (`--no-history`) | – | {ms(base['wall'])} | – | – | – | {ms(base['pre'])} | "
         f"{ms(base['post'])} | – | {mb(base['rss'])} | – |")
     for n, name in imported.items():
         flags = ["--conversation", name]
@@ -426,7 +428,8 @@ def row_history(server, env):
         (druns,) = series([dry], env, args.runs)
         c, k = r["cellmage"], r["curl"]
         say(f"| {n} | {r['bytes'] / 1024:.0f} KiB | {ms(c['wall'])} | {ms(k['wall'])} | "
-            f"**{ms(c['wall'] - k['wall'])}** | {ms(c['pre'])} | {ms(c['post'])} | "
+            f"**{ms(c['wall'] - k['wall'])}** | {ms(c['wall'] - base['wall'])} | "
+            f"{ms(c['pre'])} | {ms(c['post'])} | "
             f"{ms(summary(druns)[0])} | {mb(c['rss'])} | {store} |")
     say()
     say("*overhead vs curl* = cellmage's median wall time minus curl's posting the same "
@@ -493,14 +496,17 @@ def row_stream(server, env):
 
 
 def main():
-    global args, WORK, CACHE
+    global args, WORK, CACHE, BIN
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-build", action="store_true", help="reuse the release binary")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--runs", type=int, default=None, help="timed runs per series")
+    parser.add_argument("--bin", type=Path, help="the cellmage binary to measure (no build)")
     args = parser.parse_args()
-    args.runs = args.runs or (4 if args.quick else 15)
-    if not args.no_build:
+    args.runs = args.runs or (4 if args.quick else 30)
+    if args.bin:
+        BIN = args.bin.resolve()
+    elif not args.no_build:
         note("cargo build --release")
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     if not shutil.which("curl"):
