@@ -278,10 +278,11 @@ impl StatusLine {
     }
 }
 
-/// `--dry-run`: the request as it would be sent.
-pub fn print_dry_run(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+/// `--dry-run`: the request as it would be sent, streamed to stdout through a buffer (a
+/// large context is never held twice).
+pub fn print_dry_run(request: &crate::provider::DryRun<'_>) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    request.write_to(&mut out)?;
     out.flush()?;
     Ok(())
 }

@@ -185,36 +185,59 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
     }
 }
 
-/// The exact request, secrets redacted, for `--dry-run`. Like a real call, warns on stderr
-/// when the key would go out unencrypted to another machine.
-pub fn describe(req: &ChatRequest, endpoint: &Endpoint) -> String {
+/// The exact request, secrets redacted, for `--dry-run`: the request line and headers, then
+/// the body, serialised straight to the output from the borrowed request (a large context
+/// is never copied into an intermediate JSON value or string).
+pub struct DryRun<'a> {
+    pub head: String,
+    body: BodyWriter<'a>,
+}
+
+/// Writes a request body to the output.
+type BodyWriter<'a> = Box<dyn Fn(&mut dyn std::io::Write) -> serde_json::Result<()> + 'a>;
+
+impl DryRun<'_> {
+    /// Writes the head, a blank line, then the body as pretty JSON and a newline.
+    pub fn write_to(&self, out: &mut dyn std::io::Write) -> Result<()> {
+        out.write_all(self.head.as_bytes())?;
+        out.write_all(b"\n")?;
+        // io::Error::from keeps a broken pipe a broken pipe (main exits 0 on it)
+        (self.body)(out).map_err(std::io::Error::from)?;
+        out.write_all(b"\n")?;
+        Ok(())
+    }
+}
+
+/// Like a real call, warns on stderr when the key would go out unencrypted to another machine.
+pub fn describe<'a>(req: &'a ChatRequest, endpoint: &Endpoint) -> DryRun<'a> {
     if let Some(warning) = http::plain_http_warning(endpoint) {
         eprintln!("{warning}");
     }
     let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
-    let (url, body, headers) = match endpoint.protocol {
+    let openai_body: BodyWriter<'a> =
+        Box::new(move |out| serde_json::to_writer_pretty(out, &openai::body(req)));
+    let (url, headers, body) = match endpoint.protocol {
         Protocol::Echo => (
             "echo: (offline, no network)".to_string(),
-            openai::body(req),
             Vec::new(),
+            openai_body,
         ),
         Protocol::OpenAi => (
             openai::url(&endpoint.base_url),
-            openai::body(req),
             openai::headers(endpoint, placeholder.as_ref()),
+            openai_body,
         ),
         Protocol::Anthropic => (
             anthropic::url(&endpoint.base_url),
-            anthropic::body(req),
             anthropic::headers(endpoint, placeholder.as_ref()),
+            Box::new(move |out: &mut dyn std::io::Write| {
+                serde_json::to_writer_pretty(out, &anthropic::body(req))
+            }) as BodyWriter<'a>,
         ),
     };
-    let mut out = format!("POST {url}\n");
+    let mut head = format!("POST {url}\n");
     for (name, value) in headers {
-        out.push_str(&format!("{name}: {}\n", value.redacted()));
+        head.push_str(&format!("{name}: {}\n", value.redacted()));
     }
-    out.push('\n');
-    out.push_str(&serde_json::to_string_pretty(&body).unwrap_or_default());
-    out.push('\n');
-    out
+    DryRun { head, body }
 }

@@ -2,7 +2,8 @@
 //! call itself through `http`.
 
 use anyhow::Result;
-use serde_json::{Map, Value, json};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Value, json};
 
 use super::http::{self, Exchange};
 use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
@@ -11,25 +12,44 @@ pub fn url(base: &str) -> String {
     format!("{}/chat/completions", base.trim_end_matches('/'))
 }
 
-/// The request body, byte for byte what is sent.
-pub fn body(req: &ChatRequest) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(req.model));
-    body.insert("messages".into(), json!(req.messages));
-    for (k, v) in &req.params {
-        body.insert(k.clone(), v.clone());
+/// The request body, byte for byte what is sent: `model`, `messages`, the parameters in
+/// order, then `stream` and `stream_options` when streaming. A parameter named like a
+/// field replaces that field's value in its place. It borrows the request, so serialising
+/// a large context never copies it into an intermediate JSON value.
+pub struct Body<'a>(&'a ChatRequest);
+
+pub fn body(req: &ChatRequest) -> Body<'_> {
+    Body(req)
+}
+
+impl Serialize for Body<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let req = self.0;
+        let streamed = |k: &str| req.stream && (k == "stream" || k == "stream_options");
+        let mut map = serializer.serialize_map(None)?;
+        match req.params.get("model") {
+            Some(v) => map.serialize_entry("model", v)?,
+            None => map.serialize_entry("model", &req.model)?,
+        }
+        match req.params.get("messages") {
+            Some(v) => map.serialize_entry("messages", v)?,
+            None => map.serialize_entry("messages", &req.messages)?,
+        }
+        for (k, v) in &req.params {
+            if k != "model" && k != "messages" && !streamed(k) {
+                map.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(schema) = &req.schema {
+            let format = json!({"type": "json_schema", "json_schema": schema});
+            map.serialize_entry("response_format", &format)?;
+        }
+        if req.stream {
+            map.serialize_entry("stream", &true)?;
+            map.serialize_entry("stream_options", &json!({"include_usage": true}))?;
+        }
+        map.end()
     }
-    if let Some(schema) = &req.schema {
-        body.insert(
-            "response_format".into(),
-            json!({"type": "json_schema", "json_schema": schema}),
-        );
-    }
-    if req.stream {
-        body.insert("stream".into(), json!(true));
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    Value::Object(body)
 }
 
 pub fn headers(
@@ -120,7 +140,7 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
     let exchange = Exchange {
         url: url(&endpoint.base_url),
         headers: headers(endpoint, key.as_ref()),
-        body: body(req).to_string(),
+        body: serde_json::to_string(&body(req))?,
     };
     let outcome = http::call(
         &exchange,
@@ -147,24 +167,57 @@ mod tests {
     use crate::message::{Message, Role};
 
     #[test]
-    fn body_has_model_messages_params_and_stream_options() {
-        let mut params = Map::new();
-        params.insert("temperature".into(), json!(0.2));
-        let req = ChatRequest {
-            model: "m".into(),
-            messages: vec![
-                Message::new(Role::System, "s"),
-                Message::new(Role::User, "u"),
-            ],
-            params,
-            stream: true,
-            schema: None,
-        };
-        assert_eq!(
-            body(&req),
-            json!({"model":"m","messages":[{"role":"system","content":"s"},{"role":"user","content":"u"}],
-                   "temperature":0.2,"stream":true,"stream_options":{"include_usage":true}})
-        );
+    fn body_has_model_messages_params_and_stream_options_in_order() {
+        let messages = vec![
+            Message::new(Role::System, "s"),
+            Message::new(Role::User, "u\n\"q\""),
+        ];
+        let msgs = r#"[{"role":"system","content":"s"},{"role":"user","content":"u\n\"q\""}]"#;
+        type Params<'a> = &'a [(&'a str, Value)];
+        let table: &[(Params, bool, String)] = &[
+            (
+                &[("temperature", json!(0.2))],
+                true,
+                format!(
+                    r#"{{"model":"m","messages":{msgs},"temperature":0.2,"stream":true,"stream_options":{{"include_usage":true}}}}"#
+                ),
+            ),
+            (
+                &[("top_p", json!(0.5)), ("stop", json!(["END"]))],
+                false,
+                format!(r#"{{"model":"m","messages":{msgs},"top_p":0.5,"stop":["END"]}}"#),
+            ),
+            // a parameter named like a field replaces its value in place
+            (
+                &[
+                    ("seed", json!(1)),
+                    ("model", json!("other")),
+                    ("stream", json!(false)),
+                ],
+                true,
+                format!(
+                    r#"{{"model":"other","messages":{msgs},"seed":1,"stream":true,"stream_options":{{"include_usage":true}}}}"#
+                ),
+            ),
+            (
+                &[("stream", json!(false))],
+                false,
+                format!(r#"{{"model":"m","messages":{msgs},"stream":false}}"#),
+            ),
+        ];
+        for (params, stream, want) in table {
+            let req = ChatRequest {
+                model: "m".into(),
+                messages: messages.clone(),
+                params: params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.clone()))
+                    .collect(),
+                stream: *stream,
+                schema: None,
+            };
+            assert_eq!(serde_json::to_string(&body(&req)).unwrap(), *want);
+        }
     }
 
     #[test]
@@ -172,12 +225,12 @@ mod tests {
         let req = ChatRequest {
             model: "m".into(),
             messages: vec![Message::new(Role::User, "u")],
-            params: Map::new(),
+            params: Default::default(),
             stream: false,
             schema: Some(json!({"name": "answer", "schema": {"type": "object"}, "strict": true})),
         };
         assert_eq!(
-            body(&req)["response_format"],
+            serde_json::to_value(body(&req)).unwrap()["response_format"],
             json!({"type": "json_schema",
                    "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": true}})
         );
