@@ -99,6 +99,25 @@ pub struct Outcome {
     pub retries: u32,
 }
 
+impl Outcome {
+    /// The answer; `requested_model` names it when the provider did not.
+    pub fn into_answer(self, requested_model: &str) -> super::Answer {
+        let finish = self.state.finish_reason;
+        super::Answer {
+            truncated: finish.as_deref() == Some("length"),
+            text: self.state.text,
+            finish_reason: finish,
+            usage: self.state.usage,
+            model: self
+                .state
+                .model
+                .unwrap_or_else(|| requested_model.to_string()),
+            duration: self.duration,
+            retries: self.retries,
+        }
+    }
+}
+
 /// A failed attempt, and whether trying again could help.
 struct AttemptError {
     error: anyhow::Error,

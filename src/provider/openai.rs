@@ -149,16 +149,7 @@ pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> 
         &mut |state, event, sink| apply_chunk(state, &event.data, sink),
         &|v| parse_response(v),
     )?;
-    let finish = outcome.state.finish_reason.clone();
-    Ok(Answer {
-        truncated: finish.as_deref() == Some("length"),
-        text: outcome.state.text,
-        finish_reason: finish,
-        usage: outcome.state.usage,
-        model: outcome.state.model.unwrap_or_else(|| req.model.clone()),
-        duration: outcome.duration,
-        retries: outcome.retries,
-    })
+    Ok(outcome.into_answer(&req.model))
 }
 
 #[cfg(test)]
