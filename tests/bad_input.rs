@@ -4,9 +4,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::SystemTime;
 
 use common::{FakeServer, Reply, Run, TestEnv};
@@ -603,25 +601,6 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, Option<SystemTime>)> {
     out
 }
 
-fn run_with_stdin(env: &TestEnv, args: &[&str], stdin: &[u8]) -> Run {
-    let mut child = env
-        .cmd()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn cellmage");
-    let mut input = child.stdin.take().unwrap();
-    let bytes = stdin.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(&bytes);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    Run::from(out)
-}
-
 fn assert_no_panic(name: &str, run: &Run) {
     for word in ["panicked", "backtrace", "RUST_BACKTRACE", "internal error"] {
         assert!(!run.stderr.contains(word), "{name}: {}", run.stderr);
@@ -641,7 +620,7 @@ fn every_bad_input_is_a_clear_error_and_changes_nothing() {
             place(&mut env, setup);
         }
         let before = snapshot(env.root());
-        let run = run_with_stdin(&env, case.args, case.stdin);
+        let run = env.run_stdin_bytes(case.args, case.stdin);
         assert_no_panic(case.name, &run);
         assert_eq!(run.code, case.code, "{}: {}", case.name, run.stderr);
         assert_eq!(run.stdout, "", "{}", case.name);

@@ -93,6 +93,11 @@ impl TestEnv {
 
     /// Runs the binary with these arguments and this text on stdin.
     pub fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_stdin_bytes(args, stdin.as_bytes())
+    }
+
+    /// Runs the binary with these arguments and these bytes on stdin.
+    pub fn run_stdin_bytes(&self, args: &[&str], stdin: &[u8]) -> Run {
         use std::io::Write;
         let mut child = self
             .cmd()
@@ -103,9 +108,9 @@ impl TestEnv {
             .spawn()
             .expect("spawn cellmage");
         let mut input = child.stdin.take().unwrap();
-        let text = stdin.to_string();
+        let bytes = stdin.to_vec();
         let writer = std::thread::spawn(move || {
-            let _ = input.write_all(text.as_bytes());
+            let _ = input.write_all(&bytes);
         });
         let out = child.wait_with_output().expect("wait");
         writer.join().unwrap();
