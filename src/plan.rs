@@ -19,12 +19,19 @@ pub struct Plan {
     pub endpoint: Endpoint,
     /// What the registry and config know about the model: window, prices.
     pub info: ModelInfo,
-    /// The messages this call adds to the conversation (snippets and prompt).
-    pub new_messages: Vec<Message>,
+    /// How many of the request's last messages this call adds (snippets and prompt).
+    new_count: usize,
     pub persona: Option<String>,
 }
 
 impl Plan {
+    /// The messages this call adds to the conversation: the request's last ones. (Counted
+    /// from the end, so a system message inserted near the front leaves them in place.)
+    pub fn new_messages(&self) -> &[Message] {
+        let messages = &self.request.messages;
+        &messages[messages.len() - self.new_count..]
+    }
+
     /// The call's cost from the usage the provider reported and the model's price.
     pub fn cost(&self, answer: &crate::provider::Answer) -> Option<f64> {
         answer
@@ -144,13 +151,12 @@ struct Parts {
 }
 
 impl Parts {
-    fn messages(&self) -> Vec<Message> {
-        self.head
-            .iter()
-            .chain(&self.history)
-            .chain(&self.new)
-            .cloned()
-            .collect()
+    /// Every message in order, moved rather than copied (a large context exists once).
+    fn into_messages(self) -> Vec<Message> {
+        let mut all = self.head;
+        all.extend(self.history);
+        all.extend(self.new);
+        all
     }
 
     fn tokens(&self) -> u64 {
@@ -325,7 +331,7 @@ pub fn build(
             .chain(input.system_snippets)
             .collect(),
         history: history.to_vec(),
-        new: new_messages.clone(),
+        new: new_messages,
     };
     let params = params_of(settings, persona, &info, protocol);
     let persona_name = persona
@@ -338,6 +344,7 @@ pub fn build(
         settings,
         persona_name,
     )?;
+    let new_count = parts.new.len();
     let endpoint = Endpoint {
         protocol,
         base_url: base_of(settings, &info, protocol),
@@ -355,14 +362,14 @@ pub fn build(
     Ok(Plan {
         request: ChatRequest {
             model: info.wire_name.clone(),
-            messages: parts.messages(),
+            messages: parts.into_messages(),
             params,
             stream: settings.stream.value,
             schema: None,
         },
         endpoint,
         info,
-        new_messages,
+        new_count,
         persona: persona.map(|p| p.name.clone()),
     })
 }

@@ -47,7 +47,7 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer, cost: Option<f64>) 
         model: plan.request.model.clone(),
         provider: plan.endpoint.protocol.name().to_string(),
         persona: plan.persona.clone(),
-        messages: plan.new_messages.clone(),
+        messages: plan.new_messages().to_vec(),
         answer: answer.text.clone(),
         usage: answer.usage,
         finish_reason: answer.finish_reason.clone(),
