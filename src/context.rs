@@ -32,7 +32,7 @@ pub struct Snippet {
 }
 
 /// Reads stdin once, if it is piped; empty stdin counts as none.
-fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
+pub fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
     if stdin_is_tty {
         return Ok(None);
     }

@@ -8,7 +8,6 @@ pub mod findings;
 pub mod format;
 pub mod git;
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
@@ -66,19 +65,15 @@ pub fn run(args: &ReviewArgs, settings: &Settings) -> Result<()> {
 
 /// A diff piped on stdin (when no `--base` is given), else `git diff BASE...HEAD`.
 fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
-    if args.base.is_none() && !settings.stdin_is_tty {
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .lock()
-            .read_to_end(&mut bytes)
-            .map_err(|e| usage(format!("cannot read stdin: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|_| usage("stdin is not UTF-8 text"))?;
-        if !text.trim().is_empty() {
-            return Ok(Change {
-                text,
-                origin: Origin::Stdin,
-            });
-        }
+    let piped = match args.base {
+        None => crate::context::read_stdin(settings.stdin_is_tty)?,
+        Some(_) => None,
+    };
+    if let Some(text) = piped {
+        return Ok(Change {
+            text,
+            origin: Origin::Stdin,
+        });
     }
     let cwd = &settings.paths.cwd;
     let base = match &args.base {
