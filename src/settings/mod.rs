@@ -1,5 +1,6 @@
 //! Merging built-in defaults < user config < project config < environment < flags into one
-//! validated `Settings`. This is the only module that reads environment variables.
+//! validated `Settings`. This is the only module that reads environment variables; the
+//! files it reads are parsed in `config_file`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -7,24 +8,19 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::cli::AskArgs;
 use crate::error::usage;
 use crate::secret::Secret;
 
+mod config_file;
+
+pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, load_alias_file};
+
 pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
 pub const DEFAULT_ANTHROPIC_BASE: &str = "https://api.anthropic.com";
-/// CellMage's model alias files, looked for in the working directory and each parent; the
-/// first one found is read.
-pub const ALIAS_FILES: [&str; 4] = [
-    ".cellmage_models.yml",
-    "cellmage_models.yml",
-    ".config/cellmage_models.yml",
-    "config/cellmage_models.yml",
-];
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
 pub const DEFAULT_TOTAL_TIMEOUT_SECS: f64 = 900.0;
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -118,105 +114,6 @@ pub struct Sourced<T> {
 impl<T> Sourced<T> {
     pub fn new(value: T, source: Source) -> Self {
         Sourced { value, source }
-    }
-}
-
-/// One config file (`config.toml`, user or project). Every key is optional.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConfigFile {
-    #[serde(alias = "default_model")]
-    pub model: Option<String>,
-    pub provider: Option<String>,
-    pub api_base: Option<String>,
-    pub api_key: Option<String>,
-    pub api_key_env: Option<String>,
-    pub api_key_cmd: Option<String>,
-    pub persona: Option<String>,
-    pub temperature: Option<f64>,
-    pub max_tokens: Option<u64>,
-    pub stream: Option<bool>,
-    pub timeout: Option<f64>,
-    pub total_timeout: Option<f64>,
-    pub retries: Option<u32>,
-    pub retry_backoff: Option<f64>,
-    pub retry_max_wait: Option<f64>,
-    #[serde(default)]
-    pub headers: BTreeMap<String, String>,
-    #[serde(default)]
-    pub params: Map<String, Value>,
-    #[serde(default)]
-    pub aliases: BTreeMap<String, String>,
-    #[serde(default)]
-    pub models: BTreeMap<String, ModelConfig>,
-}
-
-/// A `[models.NAME]` table: a model of its own, or overrides for a built-in one.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ModelConfig {
-    /// The model name sent on the wire (default: NAME).
-    pub name: Option<String>,
-    pub provider: Option<String>,
-    pub base_url: Option<String>,
-    pub api_key_env: Option<String>,
-    pub api_key_cmd: Option<String>,
-    pub context_window: Option<u64>,
-    pub max_output_tokens: Option<u64>,
-    /// USD per million input tokens.
-    pub input_price: Option<f64>,
-    /// USD per million output tokens.
-    pub output_price: Option<f64>,
-    #[serde(default)]
-    pub params: Map<String, Value>,
-    /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
-    #[serde(skip)]
-    pub key: Option<KeySource>,
-}
-
-impl ModelConfig {
-    /// This table with every key that `over` sets replaced (project over user).
-    fn merged(mut self, over: &ModelConfig) -> ModelConfig {
-        fn take<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
-            if theirs.is_some() {
-                mine.clone_from(theirs);
-            }
-        }
-        take(&mut self.name, &over.name);
-        take(&mut self.provider, &over.provider);
-        take(&mut self.base_url, &over.base_url);
-        take(&mut self.api_key_env, &over.api_key_env);
-        take(&mut self.api_key_cmd, &over.api_key_cmd);
-        take(&mut self.context_window, &over.context_window);
-        take(&mut self.max_output_tokens, &over.max_output_tokens);
-        take(&mut self.input_price, &over.input_price);
-        take(&mut self.output_price, &over.output_price);
-        self.params.extend(over.params.clone());
-        self
-    }
-}
-
-impl ConfigFile {
-    /// Reads a config file; a missing file is an empty config, a broken one is exit 2.
-    pub fn load(path: &Path) -> Result<Option<ConfigFile>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(
-                    usage(format!("cannot read config file {}: {e}", path.display())).into(),
-                );
-            }
-        };
-        let parsed = toml::from_str(&text).map_err(|e| {
-            let msg = e.to_string().replace('\n', " ");
-            usage(format!(
-                "invalid config file {}: {}",
-                path.display(),
-                msg.trim()
-            ))
-        })?;
-        Ok(Some(parsed))
     }
 }
 
@@ -627,42 +524,6 @@ fn resolve_aliases(env: &Env, layers: &Layers) -> Result<BTreeMap<String, String
         aliases.extend(load_alias_file(Path::new(path))?);
     }
     Ok(aliases)
-}
-
-/// A CellMage alias file: YAML `alias: full-name` pairs (an empty file is no aliases).
-pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(format!(
-            "cannot read model alias file {}: {e}",
-            path.display()
-        ))
-    })?;
-    let invalid = |why: String| {
-        usage(format!(
-            "invalid model alias file {}: {why}",
-            path.display()
-        ))
-        .hint("write one `alias: full-model-name` pair per line")
-    };
-    let value: serde_norway::Value =
-        serde_norway::from_str(&text).map_err(|e| invalid(e.to_string().replace('\n', " ")))?;
-    let map = match value {
-        serde_norway::Value::Null => return Ok(BTreeMap::new()),
-        serde_norway::Value::Mapping(map) => map,
-        _ => return Err(invalid("not a mapping".into()).into()),
-    };
-    let scalar = |v: &serde_norway::Value| match v {
-        serde_norway::Value::String(s) => Some(s.clone()),
-        serde_norway::Value::Number(n) => Some(n.to_string()),
-        serde_norway::Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    };
-    map.iter()
-        .map(|(k, v)| match (scalar(k), scalar(v)) {
-            (Some(k), Some(v)) => Ok((k, v)),
-            _ => Err(invalid(format!("the entry for {k:?} is not `alias: name`")).into()),
-        })
-        .collect()
 }
 
 fn no_project_command(what: &str) -> crate::error::Failure {

@@ -1,0 +1,156 @@
+//! The files settings are read from: `config.toml` (user and project) with its
+//! `[models.NAME]` tables, and CellMage's model alias files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::KeySource;
+use crate::error::usage;
+
+/// CellMage's model alias files, looked for in the working directory and each parent; the
+/// first one found is read.
+pub const ALIAS_FILES: [&str; 4] = [
+    ".cellmage_models.yml",
+    "cellmage_models.yml",
+    ".config/cellmage_models.yml",
+    "config/cellmage_models.yml",
+];
+
+/// One config file (`config.toml`, user or project). Every key is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(alias = "default_model")]
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub api_base: Option<String>,
+    pub api_key: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_cmd: Option<String>,
+    pub persona: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
+    pub stream: Option<bool>,
+    pub timeout: Option<f64>,
+    pub total_timeout: Option<f64>,
+    pub retries: Option<u32>,
+    pub retry_backoff: Option<f64>,
+    pub retry_max_wait: Option<f64>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    #[serde(default)]
+    pub aliases: BTreeMap<String, String>,
+    #[serde(default)]
+    pub models: BTreeMap<String, ModelConfig>,
+}
+
+/// A `[models.NAME]` table: a model of its own, or overrides for a built-in one.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// The model name sent on the wire (default: NAME).
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key_cmd: Option<String>,
+    pub context_window: Option<u64>,
+    pub max_output_tokens: Option<u64>,
+    /// USD per million input tokens.
+    pub input_price: Option<f64>,
+    /// USD per million output tokens.
+    pub output_price: Option<f64>,
+    #[serde(default)]
+    pub params: Map<String, Value>,
+    /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
+    #[serde(skip)]
+    pub key: Option<KeySource>,
+}
+
+impl ModelConfig {
+    /// This table with every key that `over` sets replaced (project over user).
+    pub fn merged(mut self, over: &ModelConfig) -> ModelConfig {
+        fn take<T: Clone>(mine: &mut Option<T>, theirs: &Option<T>) {
+            if theirs.is_some() {
+                mine.clone_from(theirs);
+            }
+        }
+        take(&mut self.name, &over.name);
+        take(&mut self.provider, &over.provider);
+        take(&mut self.base_url, &over.base_url);
+        take(&mut self.api_key_env, &over.api_key_env);
+        take(&mut self.api_key_cmd, &over.api_key_cmd);
+        take(&mut self.context_window, &over.context_window);
+        take(&mut self.max_output_tokens, &over.max_output_tokens);
+        take(&mut self.input_price, &over.input_price);
+        take(&mut self.output_price, &over.output_price);
+        self.params.extend(over.params.clone());
+        self
+    }
+}
+
+impl ConfigFile {
+    /// Reads a config file; a missing file is an empty config, a broken one is exit 2.
+    pub fn load(path: &Path) -> Result<Option<ConfigFile>> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(
+                    usage(format!("cannot read config file {}: {e}", path.display())).into(),
+                );
+            }
+        };
+        let parsed = toml::from_str(&text).map_err(|e| {
+            let msg = e.to_string().replace('\n', " ");
+            usage(format!(
+                "invalid config file {}: {}",
+                path.display(),
+                msg.trim()
+            ))
+        })?;
+        Ok(Some(parsed))
+    }
+}
+
+/// A CellMage alias file: YAML `alias: full-name` pairs (an empty file is no aliases).
+pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "cannot read model alias file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let invalid = |why: String| {
+        usage(format!(
+            "invalid model alias file {}: {why}",
+            path.display()
+        ))
+        .hint("write one `alias: full-model-name` pair per line")
+    };
+    let value: serde_norway::Value =
+        serde_norway::from_str(&text).map_err(|e| invalid(e.to_string().replace('\n', " ")))?;
+    let map = match value {
+        serde_norway::Value::Null => return Ok(BTreeMap::new()),
+        serde_norway::Value::Mapping(map) => map,
+        _ => return Err(invalid("not a mapping".into()).into()),
+    };
+    let scalar = |v: &serde_norway::Value| match v {
+        serde_norway::Value::String(s) => Some(s.clone()),
+        serde_norway::Value::Number(n) => Some(n.to_string()),
+        serde_norway::Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    map.iter()
+        .map(|(k, v)| match (scalar(k), scalar(v)) {
+            (Some(k), Some(v)) => Ok((k, v)),
+            _ => Err(invalid(format!("the entry for {k:?} is not `alias: name`")).into()),
+        })
+        .collect()
+}
