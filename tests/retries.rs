@@ -235,3 +235,21 @@ fn connection_refused_is_retried_then_exit_7() {
     env.run(&["--retries", "0", "hi"])
         .fails(7, "cannot connect to");
 }
+
+#[test]
+fn the_retry_count_is_in_json_and_the_status_line() {
+    let server = FakeServer::start(vec![
+        Reply::json(503, error_body("busy")),
+        Reply::json(429, error_body("slow down")),
+        Reply::openai_stream(&["fine"]),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let run = env.run(&["--json", "--stats", "hi"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let record: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (record["retries"].as_u64(), record["answer"].as_str()),
+        (Some(2), Some("fine"))
+    );
+    assert!(run.stderr.contains(" • 2 retries"), "{}", run.stderr);
+}
