@@ -155,7 +155,7 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         "message_stop" => state.done = true,
         "error" => {
             let err = v.get("error").cloned().unwrap_or(v);
-            return Err(http::error_in_stream(&err));
+            return Err(super::failure::error_in_stream(&err));
         }
         // ping, content_block_stop, and event types added later
         _ => {}

@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod echo;
+pub mod failure;
 pub mod http;
 pub mod openai;
 pub mod retry;

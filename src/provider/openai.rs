@@ -111,7 +111,7 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
     let v: Value = serde_json::from_str(data)
         .map_err(|_| protocol_error("the stream sent a chunk that is not JSON", data))?;
     if let Some(err) = v.get("error") {
-        return Err(http::error_in_stream(err));
+        return Err(super::failure::error_in_stream(err));
     }
     if let Some(model) = v.get("model").and_then(Value::as_str) {
         state.model.get_or_insert_with(|| model.to_string());
