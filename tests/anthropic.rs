@@ -183,3 +183,16 @@ fn unknown_provider_is_a_usage_error() {
     env.run(&["--provider", "gemini", "hi"])
         .fails(2, "unknown provider \"gemini\"");
 }
+
+#[test]
+fn overloaded_529_is_retried() {
+    let overloaded =
+        json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
+    let server = FakeServer::start(vec![
+        Reply::json(529, overloaded),
+        Reply::anthropic_stream(&["ok"]),
+    ]);
+    let env = TestEnv::new().with_anthropic_server(&server);
+    env.run(&["-m", "claude-sonnet-4-5", "hi"]).ok("ok\n");
+    assert_eq!(server.requests().len(), 2);
+}

@@ -15,7 +15,7 @@ pub struct Policy {
 
 /// HTTP statuses worth another try.
 pub fn retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 529)
 }
 
 /// The provider's requested wait: `retry-after-ms`, or `Retry-After` in seconds or as an
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn which_statuses_retry() {
-        for s in [429, 500, 502, 503, 504] {
+        for s in [429, 500, 502, 503, 504, 529] {
             assert!(retryable_status(s), "{s}");
         }
         for s in [400, 401, 403, 404, 413, 422] {
