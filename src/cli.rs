@@ -7,9 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 const AFTER_HELP: &str = "\
 Examples (the CellMage code-generation workflow):
   # state the requirements, get code back into a file
-  cellmage -p coder -x python -o kvstore.py \"a thread-safe key-value store with TTL\"
+  cellmage -p coder -x=python -o kvstore.py \"a thread-safe key-value store with TTL\"
   # refine the last answer in the same conversation
-  cellmage -c -x python -o kvstore.py \"good; now add type hints and docstrings\"
+  cellmage -c -x=python -o kvstore.py \"good; now add type hints and docstrings\"
   # a named thread for a Makefile rule or CI job
   cellmage --conversation kvstore --snippet kvstore.py -p test_writer \"write pytest tests\"
   # review a diff for security issues

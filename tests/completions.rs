@@ -52,7 +52,7 @@ fn help_matches_the_golden_file_and_has_examples_and_exit_codes() {
     assert_eq!(run.code, 0);
     assert!(
         run.stdout
-            .contains("cellmage -p coder -x python -o kvstore.py")
+            .contains("cellmage -p coder -x=python -o kvstore.py")
     );
     assert!(
         run.stdout
