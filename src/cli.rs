@@ -115,6 +115,9 @@ pub struct AskArgs {
     pub no_stream: bool,
 
     /// Print only code: first (default), last, all, a 1-based index or a language
+    ///
+    /// Give the selector with `=`: `-x=python`, `--extract=last`. A bare `-x` means `first`,
+    /// so in `-x python` the word `python` is part of the prompt. Nothing matching is exit 3.
     #[arg(
         short = 'x',
         long,

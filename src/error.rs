@@ -134,12 +134,22 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// The exit-code table as text, for `--help` and the README.
+/// Each meaning is wrapped at 88 columns, continuation lines indented under it.
 pub fn table_text() -> String {
-    TABLE
-        .iter()
-        .map(|(code, meaning)| format!("  {code:>3}  {meaning}"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = Vec::new();
+    for (code, meaning) in TABLE {
+        let mut line = format!("  {code:>3} ");
+        for word in meaning.split(' ') {
+            if line.len() + 1 + word.len() > 88 {
+                out.push(line);
+                line = " ".repeat(6);
+            }
+            line.push(' ');
+            line.push_str(word);
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 #[cfg(test)]
