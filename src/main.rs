@@ -1,27 +1,8 @@
 //! cellmage: call an LLM from a shell, a Makefile or a CI job.
 
-mod cli;
-mod commands;
-mod context;
-mod conversation;
-mod error;
-mod extract;
-mod files;
-mod interrupt;
-mod message;
-mod models;
-mod output;
-mod persona;
-mod plan;
-mod provider;
-mod review;
-mod run;
-mod schema;
-mod secret;
-mod settings;
-
 use std::process::ExitCode;
 
+use cellmage::{cli, error, interrupt, run};
 use clap::Parser;
 
 fn main() -> ExitCode {

@@ -1,13 +1,11 @@
 //! Ctrl-C (SIGINT) during a call: exit 130, nothing recorded, no partial `-o` file.
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 const STREAMED: &str = "streamed-text-4242";
 const LONG: Duration = Duration::from_secs(60);

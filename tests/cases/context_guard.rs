@@ -1,9 +1,7 @@
 //! The context guard: a request over the model's window less the answer's reservation is
 //! refused before anything is sent, naming what takes the room.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 fn tiny_model(env: &TestEnv, server: &FakeServer) {
     std::fs::write(

@@ -1,8 +1,6 @@
 //! Prompt sources: words, --prompt-file, piped stdin as a snippet or as the prompt.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 fn server() -> FakeServer {
     FakeServer::start(vec![Reply::openai("ok")])

@@ -1,8 +1,6 @@
 //! Snippets: files, directories, globs, named snippets, stdin; rendering and errors.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 fn contents(server: &FakeServer) -> Vec<(String, String)> {
     server.requests().last().unwrap().messages()

@@ -1,8 +1,6 @@
 //! What goes on the wire: model, parameters, headers; the offline echo model.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::json;
 
 #[test]

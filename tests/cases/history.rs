@@ -1,8 +1,6 @@
 //! `cellmage history`: list, show, export, import (ours and CellMage's), delete, undo, clear.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 fn file(env: &TestEnv, name: &str) -> std::path::PathBuf {
     env.data.join("conversations").join(format!("{name}.jsonl"))

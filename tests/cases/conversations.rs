@@ -1,14 +1,12 @@
 //! Conversations: recorded on success only, sent back as history, safe under parallel
 //! writers, SIGKILL and damaged files (SPEC §4, issue 3).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::Value;
 
 fn dir(env: &TestEnv) -> PathBuf {

@@ -1,8 +1,6 @@
 //! `-x/--extract`: only the selected code reaches stdout; no match is exit 3.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 const TWO_BLOCKS: &str = "Intro\n```python\nprint(1)\n```\nBetween\n```sh\nls -l\n```\nOutro";
 

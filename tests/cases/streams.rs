@@ -1,10 +1,8 @@
 //! Streams that end wrong and 200 responses that are not the protocol: never exit 0 with
 //! half an answer, retry only while nothing has been printed.
 
-mod common;
-
-use common::server::sse;
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::server::sse;
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::json;
 
 const INCOMPLETE: &str = "the stream ended before the answer was complete";

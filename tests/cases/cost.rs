@@ -1,9 +1,7 @@
 //! Cost: reported usage times the registry's (or the config's) price, in the status line;
 //! an unknown price is shown as unknown, never as $0.
 
-mod common;
-
-use common::{FakeServer, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Reply, Run, TestEnv};
 
 /// The status line a `--stats` run printed.
 fn status(run: &Run) -> &str {

@@ -2,9 +2,7 @@
 //! Regenerate with `cargo run -- completions --dir completions` and
 //! `cargo run -- --help > tests/golden/help.txt`.
 
-mod common;
-
-use common::TestEnv;
+use crate::common::TestEnv;
 
 fn repo(rel: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);

@@ -1,11 +1,9 @@
 //! Timeouts: `--timeout` bounds every wait without progress, the total timeout bounds the
 //! whole call. The time bounds below are generous sanity checks, not benchmarks.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{FakeServer, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Reply, Run, TestEnv};
 
 const LONG: Duration = Duration::from_secs(60);
 const SANITY: Duration = Duration::from_secs(10);

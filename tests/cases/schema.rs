@@ -1,8 +1,6 @@
 //! `--schema`: structured output sent as `response_format`, validated locally, retried once.
 
-mod common;
-
-use common::{FakeServer, Recorded, Reply, TestEnv};
+use crate::common::{FakeServer, Recorded, Reply, TestEnv};
 use serde_json::{Value, json};
 
 const PERSON: &str = r#"{"title": "person", "type": "object",

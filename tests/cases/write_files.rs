@@ -1,9 +1,7 @@
 //! `--write-files DIR`: blocks with a path above them land under DIR, all or none.
 
-mod common;
-
-use common::files::{read, tree};
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::files::{read, tree};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 const PROJECT: &str = "Here you go.\n\n### src/app.py\n```python\nprint('app')\n```\n\n`tests/test_app.py`:\n```python\nassert True\n```\n\nMakefile\n```make\nall:\n\ttrue\n```\n\nRun it:\n```sh\nmake\n```\n";
 

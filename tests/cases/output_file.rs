@@ -1,9 +1,7 @@
 //! `-o/--output FILE`: written atomically after a complete answer, never after a failure.
 
-mod common;
-
-use common::files::{entries, read};
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::files::{entries, read};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 #[test]
 fn writes_the_answer_and_prints_nothing() {
@@ -32,7 +30,7 @@ fn writes_the_extraction() {
 #[cfg(unix)]
 #[test]
 fn a_new_file_is_world_readable_and_an_old_one_keeps_its_mode() {
-    use common::files::mode;
+    use crate::common::files::mode;
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();
     env.run(&["--model", "echo", "-o", "new.txt", "one"]).ok("");

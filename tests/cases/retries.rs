@@ -1,10 +1,8 @@
 //! Retries: which failures are tried again, how long cellmage waits, and what it says.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{FakeServer, Reply, TestEnv, refused_url};
+use crate::common::{FakeServer, Reply, TestEnv, refused_url};
 
 fn error_body(message: &str) -> serde_json::Value {
     serde_json::json!({"error": {"message": message, "type": "x"}})

@@ -1,12 +1,10 @@
 //! `cellmage review`: a temporary git repository, the fake server answering findings
 //! (including ones outside the diff, and malformed ones), every output format, the gate.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::{FakeServer, Recorded, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Recorded, Reply, Run, TestEnv};
 use serde_json::{Value, json};
 
 /// Runs git in `dir` with an isolated HOME and no system or global config.
@@ -254,7 +252,7 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
         let run = env.run(&args);
         succeeded(&run);
         let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
-        let schema_text = include_str!("data/sarif-2.1.0-rtm.5.json");
+        let schema_text = include_str!("../data/sarif-2.1.0-rtm.5.json");
         let schema: Value = serde_json::from_str(schema_text).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let errors: Vec<String> = validator
@@ -291,7 +289,8 @@ fn sarif_validates_against_the_sarif_2_1_0_schema() {
 #[test]
 fn a_sarif_schema_violation_is_caught_by_the_test_schema() {
     // the vendored schema is strict enough to fail a wrong document
-    let schema: Value = serde_json::from_str(include_str!("data/sarif-2.1.0-rtm.5.json")).unwrap();
+    let schema: Value =
+        serde_json::from_str(include_str!("../data/sarif-2.1.0-rtm.5.json")).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let good = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
         "results": [{"level": "error", "message": {"text": "x"}}]}]});

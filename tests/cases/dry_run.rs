@@ -1,8 +1,6 @@
 //! --dry-run, -v and `cellmage config`: what would be sent and resolved, secrets redacted.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 #[test]
 fn dry_run_prints_the_exact_request_and_sends_nothing() {

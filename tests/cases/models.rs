@@ -1,9 +1,7 @@
 //! Model choice: aliases (config and CellMage alias files), `[models.NAME]` tables,
 //! resolution order, and `cellmage models`.
 
-mod common;
-
-use common::{FakeServer, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Reply, Run, TestEnv};
 
 /// The model a `--dry-run` would send.
 fn sent_model(run: &Run) -> String {

@@ -1,9 +1,7 @@
 //! `--json`: one object on stdout with the answer, blocks and the call's facts.
 
-mod common;
-
-use common::files::read;
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::files::read;
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::{Value, json};
 
 const ANSWER: &str = "Plan:\n### src/a.py\n```python\na = 1\n```\n```\nplain\n```\n";

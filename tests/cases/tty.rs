@@ -2,12 +2,10 @@
 //! spinner on stderr while stdout gets only the final extraction. Runs the real binary under
 //! util-linux `script`, which gives it a pseudo-terminal.
 
-mod common;
-
 use std::process::Command;
 use std::time::Duration;
 
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 /// Runs cellmage with these arguments on a pseudo-terminal; returns what the terminal showed.
 fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {

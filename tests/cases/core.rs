@@ -1,8 +1,6 @@
 //! The core: prompt in, answer out, against a fake OpenAI-compatible server.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 #[test]
 fn streams_the_answer_and_sends_the_prompt() {

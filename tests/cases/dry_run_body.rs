@@ -1,11 +1,9 @@
 //! `--dry-run` prints the very body that a call sends, and streams it to stdout.
 
-mod common;
-
 use std::io::Read;
 use std::process::Stdio;
 
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 #[test]
 fn dry_run_prints_the_bytes_a_call_sends() {

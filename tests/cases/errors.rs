@@ -1,8 +1,6 @@
 //! HTTP failures map to the documented exit codes with the provider's own message.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::json;
 
 fn error_body(message: &str) -> serde_json::Value {

@@ -1,9 +1,7 @@
 //! The native Anthropic Messages protocol, against a fake server speaking it.
 
-mod common;
-
-use common::server::anthropic_event;
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::server::anthropic_event;
+use crate::common::{FakeServer, Reply, TestEnv};
 use serde_json::json;
 
 const KEY: &str = "sk-ant-test-0123456789";

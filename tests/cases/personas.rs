@@ -1,8 +1,6 @@
 //! Personas: built-ins, CellMage persona files, search order, front matter as parameters.
 
-mod common;
-
-use common::{FakeServer, Reply, TestEnv};
+use crate::common::{FakeServer, Reply, TestEnv};
 
 const CELLMAGE_PERSONA: &str = "---\nname: python_expert\ndescription: Python expert\nmodel: gpt-4o\ntemperature: 0.3\ntop_p: 0.8\n---\nYou are a Python expert.\n";
 

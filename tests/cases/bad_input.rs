@@ -1,13 +1,11 @@
 //! Bad input never panics, never sends a request and never changes a file: a table of bad
 //! flags, values, files, configs and environments, each with its exit code and message.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use common::{FakeServer, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Reply, Run, TestEnv};
 
 /// Something a case puts in place first. Paths starting `cfg/` are in the user config
 /// directory, the others in the working directory. `{cwd}` in a value is the working dir.

@@ -2,11 +2,9 @@
 //! verbosity, `--dry-run`, `cellmage config`, error messages or files; `api_key_cmd`; the
 //! plain-http warning. Every run here has RUST_BACKTRACE=full set.
 
-mod common;
-
 use std::path::Path;
 
-use common::{FakeServer, Reply, Run, TestEnv};
+use crate::common::{FakeServer, Reply, Run, TestEnv};
 use serde_json::json;
 
 const KEY: &str = "sk-DISTINCTIVE-7f3a9c1e5b";

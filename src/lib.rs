@@ -1,0 +1,22 @@
+//! cellmage as a library: the rooms of the program, used by the binary (`main.rs`) and by
+//! the integration tests. `run::run` is one invocation.
+
+pub mod cli;
+pub mod commands;
+pub mod context;
+pub mod conversation;
+pub mod error;
+pub mod extract;
+pub mod files;
+pub mod interrupt;
+pub mod message;
+pub mod models;
+pub mod output;
+pub mod persona;
+pub mod plan;
+pub mod provider;
+pub mod review;
+pub mod run;
+pub mod schema;
+pub mod secret;
+pub mod settings;

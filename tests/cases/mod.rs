@@ -1,0 +1,30 @@
+//! The integration tests by capability, one module each.
+
+mod anthropic;
+mod bad_input;
+mod completions;
+mod context_guard;
+mod conversations;
+mod core;
+mod cost;
+mod dry_run;
+mod dry_run_body;
+mod errors;
+mod extract;
+mod history;
+mod interrupt;
+mod json;
+mod models;
+mod output_file;
+mod personas;
+mod prompt;
+mod request;
+mod retries;
+mod review;
+mod schema;
+mod secrets;
+mod snippets;
+mod streams;
+mod timeouts;
+mod tty;
+mod write_files;
