@@ -1,21 +1,82 @@
-//! Ctrl-C: exit 130 at once, except while a file or conversation is being written, in which
-//! case the write finishes (or is rolled back) first. Nothing half-written is left behind.
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP (a cancelled CI job, a closed terminal): exit 130 at
+//! once, except while a file or conversation is being written, in which case the write
+//! finishes (or is rolled back) first. Nothing half-written is left behind, and a child
+//! process started on cellmage's behalf (`api_key_cmd`) is killed first.
 //! A panic (a bug) likewise ends the process the documented way: one error line, exit 1.
 
+use std::io::Write;
+use std::process::{Child, ExitStatus};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::Kind;
 
 static CRITICAL: Mutex<()> = Mutex::new(());
 
-/// Installs the handler. A failure to install it is not fatal: Ctrl-C then kills the
-/// process the default way, which the stores are built to survive as well.
+/// Children to kill on interrupt, by an id of cellmage's own.
+static CHILDREN: Mutex<Vec<(u64, Child)>> = Mutex::new(Vec::new());
+static NEXT_CHILD: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Installs the handler for SIGINT, SIGTERM and SIGHUP. A failure to install it is not
+/// fatal: the signal then kills the process the default way, which the stores are built to
+/// survive as well.
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
+        for (_, child) in children().iter_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
         let _guard = CRITICAL.lock();
-        eprintln!("\ncellmage: error: interrupted; nothing recorded");
+        // stderr may be gone (a closed terminal): never panic here.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\ncellmage: error: interrupted; nothing recorded"
+        );
         std::process::exit(Kind::Interrupted.exit_code().into());
     });
+}
+
+fn children() -> MutexGuard<'static, Vec<(u64, Child)>> {
+    CHILDREN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A child process that an interrupt kills before cellmage exits. Dropping it kills the
+/// child if it is still running and reaps it.
+pub struct Killable(u64);
+
+impl Killable {
+    pub fn new(child: Child) -> Killable {
+        let id = NEXT_CHILD.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        children().push((id, child));
+        Killable(id)
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Child) -> T) -> Option<T> {
+        children()
+            .iter_mut()
+            .find(|(id, _)| *id == self.0)
+            .map(|(_, child)| f(child))
+    }
+
+    /// The exit status if the child has ended (it is then reaped), without waiting.
+    pub fn try_wait(&self) -> std::io::Result<Option<ExitStatus>> {
+        self.with(Child::try_wait).unwrap_or(Ok(None))
+    }
+}
+
+impl Drop for Killable {
+    fn drop(&mut self) {
+        let mut list = children();
+        if let Some(at) = list.iter().position(|(id, _)| *id == self.0) {
+            let (_, mut child) = list.swap_remove(at);
+            drop(list);
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Replaces Rust's panic report (exit 101, and a backtrace under `RUST_BACKTRACE`) with one

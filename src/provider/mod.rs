@@ -79,7 +79,7 @@ impl Endpoint {
     pub fn key(&self) -> Result<Option<Secret>> {
         match &self.key {
             Some(KeySource::Value(k)) => Ok(Some(k.clone())),
-            Some(KeySource::Command(cmd)) => settings::key_from_command(cmd).map(Some),
+            Some(KeySource::Command(cmd)) => settings::key_from_command(cmd, self.timeout).map(Some),
             None => match self.protocol {
                 Protocol::OpenAi if self.base_url.starts_with(settings::DEFAULT_API_BASE) => Err(usage(
                     "no API key for the OpenAI API",

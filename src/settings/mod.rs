@@ -15,6 +15,9 @@ use crate::error::usage;
 use crate::secret::Secret;
 
 mod config_file;
+mod key_command;
+
+pub use key_command::key_from_command;
 
 pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, load_alias_file};
 
@@ -604,38 +607,6 @@ fn resolve_conversation(ask: &AskArgs, env: &Env) -> Sourced<ConversationChoice>
     }
 }
 
-/// Runs `api_key_cmd` (through `sh -c`, stdin closed) and takes the first line of its
-/// stdout as the key, as password managers print it (`pass show`, `op read`, ...). A command
-/// that fails or prints nothing is a configuration error (exit 2) quoting its stderr.
-pub fn key_from_command(command: &str) -> Result<Secret> {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
-    let key = String::from_utf8(out.stdout)
-        .ok()
-        .and_then(|text| text.lines().next().map(|l| l.trim().to_string()))
-        .unwrap_or_default();
-    let said = String::from_utf8_lossy(&out.stderr)
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", l.trim().chars().take(200).collect::<String>()))
-        .unwrap_or_default();
-    let problem = if !out.status.success() {
-        format!("api_key_cmd failed ({}){said}", out.status)
-    } else if key.is_empty() {
-        format!("api_key_cmd printed no key{said}")
-    } else {
-        return Ok(Secret::new(key));
-    };
-    Err(usage(problem)
-        .hint("check api_key_cmd in your config; its first line of output is the key")
-        .into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -749,20 +720,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn key_commands() {
-        let key = key_from_command("printf 'sk-cmd-1\\nnot the key\\n'").unwrap();
-        assert_eq!(key.expose(), "sk-cmd-1");
-        let err = key_from_command("echo 'no such entry' >&2; exit 3").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "api_key_cmd failed (exit status: 3): no such entry"
-        );
-        assert_eq!(crate::error::classify(&err).0, crate::error::Kind::Usage);
-        let err = key_from_command("true").unwrap_err();
-        assert_eq!(err.to_string(), "api_key_cmd printed no key");
     }
 
     #[test]

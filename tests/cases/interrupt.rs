@@ -1,4 +1,5 @@
-//! Ctrl-C (SIGINT) during a call: exit 130, nothing recorded, no partial `-o` file.
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP during a call: exit 130, nothing recorded, no partial
+//! `-o` file, no temp file, no `api_key_cmd` child left running.
 
 use std::io::Read;
 use std::path::Path;
@@ -20,7 +21,12 @@ fn spawn(env: &TestEnv, args: &[&str]) -> Child {
 }
 
 /// Waits for `ready`, sends SIGINT, and returns (exit code, stdout, stderr).
-fn interrupt(mut child: Child, ready: impl Fn(&str) -> bool) -> (i32, String, String) {
+fn interrupt(child: Child, ready: impl Fn(&str) -> bool) -> (i32, String, String) {
+    signal(child, "INT", ready)
+}
+
+/// Waits for `ready`, sends `SIG{name}`, and returns (exit code, stdout, stderr).
+pub fn signal(mut child: Child, name: &str, ready: impl Fn(&str) -> bool) -> (i32, String, String) {
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
@@ -45,7 +51,7 @@ fn interrupt(mut child: Child, ready: impl Fn(&str) -> bool) -> (i32, String, St
     }
     let pid = child.id().to_string();
     let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid])
+        .args([&format!("-{name}"), &pid])
         .status()
         .expect("kill");
     assert!(sent.success());
@@ -68,7 +74,7 @@ fn wait(child: &mut Child) -> i32 {
         }
         if started.elapsed() > Duration::from_secs(10) {
             let _ = child.kill();
-            panic!("cellmage did not stop after SIGINT");
+            panic!("cellmage did not stop after the signal");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -168,5 +174,30 @@ fn ctrl_c_during_a_retry_wait_or_before_the_first_byte_exits_130() {
         let (code, stdout, stderr) = interrupt(child, |_| hit_and_settled(&server));
         assert_eq!((code, stdout.as_str()), (130, ""), "{stderr}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
+
+#[test]
+fn sigterm_and_sighup_end_a_call_like_ctrl_c() {
+    for name in ["TERM", "HUP"] {
+        let server = FakeServer::start(vec![Reply::stalled_stream(&[STREAMED], LONG)]);
+        let env = TestEnv::new().with_server(&server);
+        env.write("out/answer.txt", "old answer\n");
+        let child = spawn(
+            &env,
+            &["--conversation", "work", "-o", "out/answer.txt", "hi"],
+        );
+        let (code, stdout, stderr) = signal(child, name, |_| hit_and_settled(&server));
+        assert_eq!((code, stdout.as_str()), (130, ""), "SIG{name}: {stderr}");
+        assert!(
+            stderr.contains("cellmage: error: interrupted; nothing recorded"),
+            "SIG{name}: {stderr}"
+        );
+        assert_eq!(files(&env.path("out")), [env.path("out/answer.txt")]);
+        assert_eq!(
+            std::fs::read_to_string(env.path("out/answer.txt")).unwrap(),
+            "old answer\n"
+        );
+        assert_nothing_recorded(&env);
     }
 }

@@ -14,6 +14,7 @@ mod extract;
 mod history;
 mod interrupt;
 mod json;
+mod key_command;
 mod models;
 mod output_file;
 mod personas;
