@@ -56,6 +56,8 @@ struct Parser {
     old_path: Option<String>,
     /// A `diff --git` line opened a file whose `+++` line has not come yet.
     open: bool,
+    /// Whether that line showed its paths with prefixes (`a/`, `c/`...), when it could tell.
+    prefixed: Option<bool>,
     /// Lines still expected in the current hunk: (old side, new side).
     left: (u64, u64),
 }
@@ -96,12 +98,14 @@ impl Parser {
 
     fn header_line(&mut self, line: &str) {
         if let Some(rest) = line.strip_prefix("diff --git ") {
+            let (path, prefixed) = git_header_path(rest).unzip();
             self.files.push(FileDiff {
-                path: git_header_path(rest).unwrap_or_default(),
+                path: path.unwrap_or_default(),
                 ..FileDiff::default()
             });
             self.old_path = None;
             self.open = true;
+            self.prefixed = prefixed;
         } else if let Some(rest) = line.strip_prefix("--- ") {
             self.old_path = Some(path_of(rest));
         } else if let Some(rest) = line.strip_prefix("+++ ") {
@@ -132,7 +136,10 @@ impl Parser {
         if !std::mem::take(&mut self.open) {
             self.files.push(FileDiff::default());
         }
-        let (old, new) = strip_prefixes(old, new);
+        let (old, new) = match self.prefixed.take() {
+            Some(false) => (old, new),
+            _ => strip_prefixes(old, new),
+        };
         let file = self.files.last_mut().expect("a file was just ensured");
         if new == "/dev/null" {
             file.deleted = true;
@@ -153,29 +160,52 @@ fn path_of(rest: &str) -> String {
     unquote(rest.trim_end_matches(['\r']))
 }
 
-/// Drops git's `a/` and `b/` prefixes, when both sides carry them (or one is /dev/null).
-fn strip_prefixes(old: String, new: String) -> (String, String) {
-    let null = "/dev/null";
-    let prefixed = (old.starts_with("a/") || old == null || old.is_empty())
-        && (new.starts_with("b/") || new == null);
-    if !prefixed {
-        return (old, new);
+/// The prefixes git puts before paths: `a/` and `b/`, or with `diff.mnemonicPrefix` `c/`
+/// (commit), `i/` (index), `w/` (work tree), `o/` (object), `1/` and `2/` (`--no-index`).
+const PREFIXES: &[u8] = b"abciwo12";
+
+/// `path` without its git prefix, if it has one.
+fn unprefixed(path: &str) -> Option<&str> {
+    match path.as_bytes() {
+        [p, b'/', ..] if PREFIXES.contains(p) => Some(&path[2..]),
+        _ => None,
     }
-    let strip = |p: String, prefix: &str| p.strip_prefix(prefix).map(str::to_string).unwrap_or(p);
-    (strip(old, "a/"), strip(new, "b/"))
 }
 
-/// The new path of `diff --git a/X b/X` when both halves are the same path (the common
-/// case; otherwise the `+++` or `rename to` line says).
-fn git_header_path(rest: &str) -> Option<String> {
-    if rest.starts_with('"') {
-        let end = closing_quote(rest)?;
-        let new = rest[end + 1..].trim_start();
-        return Some(strip_prefixes(unquote(&rest[..=end]), unquote(new)).1);
+/// Drops git's prefixes (`a/` and `b/`, or mnemonic ones) when both sides carry one (or
+/// one side is /dev/null).
+fn strip_prefixes(old: String, new: String) -> (String, String) {
+    let null = "/dev/null";
+    let prefixed = |p: &str| p == null || unprefixed(p).is_some();
+    if !(prefixed(&old) || old.is_empty()) || !prefixed(&new) || (old == null && new == null) {
+        return (old, new);
     }
-    let half = rest.len().checked_sub(1)? / 2;
-    let (old, new) = (&rest[..half], rest[half..].trim_start());
-    (old.strip_prefix("a/")? == new.strip_prefix("b/")?).then(|| new[2..].to_string())
+    let strip = |p: String| unprefixed(&p).map(str::to_string).unwrap_or(p);
+    (strip(old), strip(new))
+}
+
+/// The new path of `diff --git OLD NEW` when both halves name the same path (the common
+/// case; otherwise the `+++` or `rename to` line says), and whether they carry prefixes
+/// (`a/x b/x`, `c/x w/x`) or not (`--no-prefix`: `x x`).
+fn git_header_path(rest: &str) -> Option<(String, bool)> {
+    let (old, new) = if rest.starts_with('"') {
+        let end = closing_quote(rest)?;
+        (
+            unquote(&rest[..=end]),
+            unquote(rest[end + 1..].trim_start()),
+        )
+    } else {
+        let half = rest.len().checked_sub(1)? / 2;
+        let new = rest.get(half..)?.strip_prefix(' ')?;
+        (rest.get(..half)?.to_string(), new.to_string())
+    };
+    if old == new {
+        return Some((new, false));
+    }
+    match (unprefixed(&old), unprefixed(&new)) {
+        (Some(o), Some(n)) if o == n => Some((n.to_string(), true)),
+        _ => None,
+    }
 }
 
 fn closing_quote(s: &str) -> Option<usize> {
@@ -330,6 +360,35 @@ new file mode 100644
         assert!(git.file("b/src/app.py").is_some());
         assert!(git.file("src/other.py").is_none());
         assert_eq!(git.file("gone.txt").unwrap().hunk_of(1), None);
+    }
+
+    fn paths(text: &str) -> Vec<String> {
+        parse(text).files.into_iter().map(|f| f.path).collect()
+    }
+
+    #[test]
+    fn mnemonic_and_missing_prefixes() {
+        let mnemonic = "diff --git c/src/app.py w/src/app.py\n--- c/src/app.py\n+++ w/src/app.py\n@@ -1 +1 @@\n-a\n+b\n";
+        assert_eq!(paths(mnemonic), ["src/app.py"]);
+        let cached = "diff --git i/new.py w/new.py\nnew file mode 100644\n--- /dev/null\n+++ w/new.py\n@@ -0,0 +1 @@\n+b\n";
+        assert_eq!(paths(cached), ["new.py"]);
+        let none = "diff --git a/x.py a/x.py\n--- a/x.py\n+++ a/x.py\n@@ -1 +1 @@\n-a\n+b\n";
+        assert_eq!(paths(none), ["a/x.py"]);
+        let none = "diff --git src/b.py src/b.py\ndeleted file mode 100644\n--- src/b.py\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n";
+        assert_eq!(paths(none), ["src/b.py"]);
+    }
+
+    #[test]
+    fn non_ascii_paths_never_split_a_character() {
+        let renamed = "diff --git a/caf\u{e9}.txt b/na\u{ef}ve-\u{fc}ber.txt\nsimilarity index 90%\nrename from caf\u{e9}.txt\nrename to na\u{ef}ve-\u{fc}ber.txt\n";
+        assert_eq!(paths(renamed), ["na\u{ef}ve-\u{fc}ber.txt"]);
+        for cut in [
+            "diff --git \u{e9}\u{e9} x",
+            "diff --git a/\u{e9}",
+            "diff --git \u{e9}",
+        ] {
+            let _ = parse(cut);
+        }
     }
 
     #[test]

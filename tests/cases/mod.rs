@@ -22,6 +22,7 @@ mod prompt;
 mod request;
 mod retries;
 mod review;
+mod review_diffs;
 mod schema;
 mod secrets;
 mod snippets;

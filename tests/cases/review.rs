@@ -8,7 +8,7 @@ use crate::common::{FakeServer, Recorded, Reply, Run, TestEnv};
 use serde_json::{Value, json};
 
 /// Runs git in `dir` with an isolated HOME and no system or global config.
-fn git(env: &TestEnv, dir: &Path, args: &[&str]) {
+pub(super) fn git(env: &TestEnv, dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
         .args([
@@ -32,7 +32,7 @@ fn git(env: &TestEnv, dir: &Path, args: &[&str]) {
     );
 }
 
-fn numbered(lines: usize, changed: Option<usize>) -> String {
+pub(super) fn numbered(lines: usize, changed: Option<usize>) -> String {
     (1..=lines)
         .map(|n| match changed {
             Some(c) if c == n => {
@@ -45,7 +45,7 @@ fn numbered(lines: usize, changed: Option<usize>) -> String {
 
 /// A repository with `main` (app.py, notes.txt) and a checked-out branch `feature` that
 /// changes app.py line 10: the diff's hunk shows lines 7-13 of the new app.py.
-fn repo(env: &TestEnv, base_branch: &str) {
+pub(super) fn repo(env: &TestEnv, base_branch: &str) {
     let dir = &env.cwd;
     git(env, dir, &["init", "-q", "-b", base_branch]);
     env.write("app.py", &numbered(20, None));
@@ -65,7 +65,7 @@ fn finding(file: &str, line: u64, end: Value, severity: &str, title: &str) -> Va
 }
 
 /// Two findings on the change (one with an end line past its hunk), two off it.
-fn findings() -> Value {
+pub(super) fn findings() -> Value {
     json!({"summary": "Not safe to merge: SQL injection.", "findings": [
         finding("app.py", 10, json!(40), "high", "SQL injection, via name"),
         finding("app.py", 2, json!(null), "critical", "Invented problem on an unchanged line"),
@@ -74,7 +74,7 @@ fn findings() -> Value {
     ]})
 }
 
-fn answer(v: &Value) -> Reply {
+pub(super) fn answer(v: &Value) -> Reply {
     Reply::openai(&v.to_string())
 }
 
