@@ -23,8 +23,31 @@ fn parent_dir(path: &Path) -> &Path {
 /// its permissions; a new one gets 0644 (less the umask). On failure the temp file is
 /// removed and `path` is untouched. The caller holds `interrupt::critical()`.
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = parent_dir(path);
     let existing = fs::metadata(path).ok().map(|m| m.permissions());
+    let tmp = staged(path, bytes, existing)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// Creates `path` with `bytes`, whole, unless something is there already (an error of
+/// kind `AlreadyExists`, even when another process creates it at the same moment): temp
+/// file, fsync, then a rename that never replaces (or a hard link). The caller holds
+/// `interrupt::critical()`.
+fn create(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = staged(path, bytes, None)?;
+    tmp.persist_noclobber(path).map_err(|e| e.error)?;
+    sync_dir(path);
+    Ok(())
+}
+
+/// `bytes` in a synced temp file beside `path`, with these permissions (0644 less the
+/// umask when none).
+fn staged(
+    path: &Path,
+    bytes: &[u8],
+    perms: Option<fs::Permissions>,
+) -> io::Result<tempfile::NamedTempFile> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".cellmage-").suffix(".tmp");
     #[cfg(unix)]
@@ -32,18 +55,21 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(fs::Permissions::from_mode(0o644));
     }
-    let mut tmp = builder.tempfile_in(dir)?;
+    let mut tmp = builder.tempfile_in(parent_dir(path))?;
     tmp.write_all(bytes)?;
-    if let Some(perms) = existing {
+    if let Some(perms) = perms {
         tmp.as_file().set_permissions(perms)?;
     }
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable; not every filesystem lets a directory be synced.
-    if let Ok(d) = fs::File::open(dir) {
+    Ok(tmp)
+}
+
+/// Makes a rename in `path`'s directory durable; not every filesystem lets a directory be
+/// synced.
+fn sync_dir(path: &Path) {
+    if let Ok(d) = fs::File::open(parent_dir(path)) {
         let _ = d.sync_all();
     }
-    Ok(())
 }
 
 fn write_failure(path: &Path, err: io::Error) -> Failure {
@@ -72,14 +98,17 @@ pub fn check_output(path: &Path, mkdir: bool) -> Result<()> {
 }
 
 /// `-o`, after a complete answer: writes FILE atomically, creating its directory first
-/// with `--mkdir`. An existing symlink is written through (the link stays).
+/// with `--mkdir`. A symlink is written through (the link stays), a dangling one to the
+/// file it names. What is not a regular file (`/dev/null`, `/dev/stdout`, a FIFO, a
+/// device, anything under `/dev` or `/proc`) is written through as well, like `tee` does:
+/// only a regular file is replaced.
 pub fn write_output(path: &Path, bytes: &[u8], mkdir: bool) -> Result<()> {
     check_output(path, mkdir)?;
-    let target = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-        }
-        _ => path.to_path_buf(),
+    let special = path.starts_with("/dev") || path.starts_with("/proc");
+    let target = match fs::metadata(path) {
+        Ok(m) if !m.is_file() || special => return write_through(path, bytes),
+        Ok(_) => fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        Err(_) => link_target(path),
     };
     let _guard = crate::interrupt::critical();
     if mkdir {
@@ -88,6 +117,29 @@ pub fn write_output(path: &Path, bytes: &[u8], mkdir: bool) -> Result<()> {
     }
     replace(&target, bytes).map_err(|e| write_failure(path, e))?;
     Ok(())
+}
+
+/// Writes into what `path` opens, as a shell's `>` does, without replacing it.
+fn write_through(path: &Path, bytes: &[u8]) -> Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.flush()))
+        .map_err(|e| write_failure(path, e).into())
+}
+
+/// Where a chain of symlinks ends, even when the last one names nothing yet (`path`
+/// itself when it is no symlink).
+fn link_target(path: &Path) -> PathBuf {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::read_link(&at) {
+            Ok(next) => at = parent_dir(&at).join(next),
+            Err(_) => break,
+        }
+    }
+    at
 }
 
 /// `--write-files`, before the call: DIR, if it exists, must be a directory.
@@ -104,6 +156,7 @@ pub fn check_dir(dir: &Path) -> Result<()> {
 
 /// One file of a set, checked: where it is written and how it is shown.
 struct Planned<'a> {
+    raw: &'a str,
     dest: PathBuf,
     shown: PathBuf,
     content: &'a str,
@@ -111,7 +164,10 @@ struct Planned<'a> {
 
 /// `--write-files`: writes each `(path, content)` under `dir` (created if missing, with
 /// subdirectories). Every path is checked first; if any is refused, nothing is written.
-/// `on_written` is told each file as it lands. Returns the written paths as `dir/path`.
+/// Without `force` no file is ever replaced, even by a run racing this one: a file that
+/// appears meanwhile is refused and the files this run created are removed again.
+/// `on_written` is told each file once the set is written. Returns the written paths as
+/// `dir/path`.
 pub fn write_set(
     dir: &Path,
     files: &[(&str, &str)],
@@ -120,13 +176,33 @@ pub fn write_set(
 ) -> Result<Vec<PathBuf>> {
     let planned = plan_set(dir, files, force)?;
     let _guard = crate::interrupt::critical();
+    let mut created: Vec<&Path> = Vec::new();
     let mut written = Vec::new();
-    for file in planned {
+    for file in &planned {
         let parent = parent_dir(&file.dest);
-        fs::create_dir_all(parent).map_err(|e| write_failure(parent, e))?;
-        replace(&file.dest, file.content.as_bytes()).map_err(|e| write_failure(&file.shown, e))?;
-        on_written(&file.shown);
-        written.push(file.shown);
+        let done = fs::create_dir_all(parent).and_then(|()| match force {
+            true => replace(&file.dest, file.content.as_bytes()),
+            false => create(&file.dest, file.content.as_bytes()),
+        });
+        if let Err(err) = done {
+            for path in created.iter().rev() {
+                let _ = fs::remove_file(path);
+            }
+            return Err(if err.kind() == io::ErrorKind::AlreadyExists && !force {
+                refuse(dir, file.raw, "another process created it meanwhile")
+                    .hint("pass --force to replace existing files")
+            } else {
+                write_failure(&file.shown, err)
+            }
+            .into());
+        }
+        if !force {
+            created.push(&file.dest);
+        }
+        written.push(file.shown.clone());
+    }
+    for path in &written {
+        on_written(path);
     }
     Ok(written)
 }
@@ -138,7 +214,7 @@ fn refuse(dir: &Path, path: &str, why: &str) -> Failure {
     ))
 }
 
-fn plan_set<'a>(dir: &Path, files: &[(&str, &'a str)], force: bool) -> Result<Vec<Planned<'a>>> {
+fn plan_set<'a>(dir: &Path, files: &[(&'a str, &'a str)], force: bool) -> Result<Vec<Planned<'a>>> {
     check_dir(dir)?;
     let root = match fs::canonicalize(dir) {
         Ok(root) => Some(root),
@@ -147,7 +223,7 @@ fn plan_set<'a>(dir: &Path, files: &[(&str, &'a str)], force: bool) -> Result<Ve
     };
     let mut seen = BTreeSet::new();
     let mut planned = Vec::new();
-    for (raw, content) in files {
+    for &(raw, content) in files {
         let rel = normalize(raw).map_err(|why| refuse(dir, raw, why))?;
         if !seen.insert(rel.clone()) {
             return Err(refuse(dir, raw, "the answer gives this path twice").into());
@@ -162,6 +238,7 @@ fn plan_set<'a>(dir: &Path, files: &[(&str, &'a str)], force: bool) -> Result<Ve
                 .into());
         }
         planned.push(Planned {
+            raw,
             dest,
             shown: dir.join(&rel),
             content,
