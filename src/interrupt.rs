@@ -69,8 +69,8 @@ impl Drop for Killable {
     fn drop(&mut self) {
         let mut list = children();
         if let Some(at) = list.iter().position(|(id, _)| *id == self.0) {
+            // Still holding the list, so an interrupt cannot slip in between.
             let (_, mut child) = list.swap_remove(at);
-            drop(list);
             if matches!(child.try_wait(), Ok(None)) {
                 let _ = child.kill();
             }
