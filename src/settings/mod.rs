@@ -270,13 +270,13 @@ impl Settings {
             },
         };
         let model = layered(
-            ask.model.clone().map(|m| (m, "--model")),
+            ask.call.model.clone().map(|m| (m, "--model")),
             env_str(env, &["CELLMAGE_DEFAULT_MODEL", "CELLMAGE_MODEL"]),
             layers.pick(|c| c.model.clone()),
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_MODEL.to_string(), Source::Default));
         let api_base = layered(
-            ask.api_base.clone().map(|b| (b, "--api-base")),
+            ask.call.api_base.clone().map(|b| (b, "--api-base")),
             env_str(
                 env,
                 &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
@@ -286,7 +286,7 @@ impl Settings {
         .unwrap_or_else(|| Sourced::new(DEFAULT_API_BASE.to_string(), Source::Default));
         check_api_base(&api_base)?;
         let mut temperature = layered(
-            ask.temperature.map(|t| (t, "--temperature")),
+            ask.call.temperature.map(|t| (t, "--temperature")),
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
             layers.pick(|c| c.temperature),
         );
@@ -301,7 +301,7 @@ impl Settings {
         }
         temperature = temperature.filter(|t| t.value.is_finite());
         let timeout = layered(
-            ask.timeout.map(|t| (t, "--timeout")),
+            ask.call.timeout.map(|t| (t, "--timeout")),
             env_parsed(env, "CELLMAGE_TIMEOUT")?,
             layers.pick(|c| c.timeout),
         )
@@ -314,7 +314,7 @@ impl Settings {
         .unwrap_or_else(|| Sourced::new(DEFAULT_TOTAL_TIMEOUT_SECS, Source::Default));
         Ok(Settings {
             provider: layered(
-                ask.provider.clone().map(|p| (p, "--provider")),
+                ask.call.provider.clone().map(|p| (p, "--provider")),
                 env_str(env, &["CELLMAGE_PROVIDER"]),
                 layers.pick(|c| c.provider.clone()),
             ),
@@ -327,11 +327,11 @@ impl Settings {
             ),
             temperature,
             max_tokens: layered(
-                ask.max_tokens.map(|t| (t, "--max-tokens")),
+                ask.call.max_tokens.map(|t| (t, "--max-tokens")),
                 env_parsed(env, "CELLMAGE_MAX_TOKENS")?,
                 layers.pick(|c| c.max_tokens),
             ),
-            params: resolve_params(&ask.param, &layers),
+            params: resolve_params(&ask.call.param, &layers),
             stream: layered(
                 ask.no_stream.then_some((false, "--no-stream")),
                 None,
@@ -344,7 +344,7 @@ impl Settings {
                 total_timeout.source,
             ),
             retries: layered(
-                ask.retries.map(|r| (r, "--retries")),
+                ask.call.retries.map(|r| (r, "--retries")),
                 env_parsed(env, "CELLMAGE_RETRIES")?,
                 layers.pick(|c| c.retries),
             )
@@ -387,13 +387,13 @@ impl Settings {
                 mkdir: ask.mkdir,
                 write_files: ask.write_files.clone(),
                 force: ask.force,
-                allow_truncated: ask.allow_truncated,
+                allow_truncated: ask.call.allow_truncated,
                 json: ask.json,
-                status_line: ask.stats || (env.stderr_is_tty && !ask.json),
+                status_line: ask.call.stats || (env.stderr_is_tty && !ask.json),
                 spinner: env.stderr_is_tty,
-                verbose: ask.verbose,
+                verbose: ask.call.verbose,
             },
-            dry_run: ask.dry_run,
+            dry_run: ask.call.dry_run,
             trim_history: ask.trim_history,
             stdin_is_tty: env.stdin_is_tty,
             model,

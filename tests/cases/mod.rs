@@ -21,6 +21,7 @@ mod prompt;
 mod request;
 mod retries;
 mod review;
+mod review_call;
 mod schema;
 mod secrets;
 mod snippets;
