@@ -172,3 +172,17 @@ fn a_review_loads_and_records_no_conversation() {
         env.data.display()
     );
 }
+
+#[test]
+fn a_review_stream_cut_short_is_retried_since_nothing_was_shown() {
+    let text = findings().to_string();
+    let (head, tail) = text.split_at(20);
+    let server = FakeServer::start(vec![
+        Reply::cut_stream(&[head]),
+        Reply::openai_stream(&[head, tail]),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let report = succeeded(&review(&env, &[]));
+    assert_eq!(report["findings"][0]["title"], "SQL injection");
+    assert_eq!(server.hits(), 2);
+}
