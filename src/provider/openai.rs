@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::http::{self, Exchange};
 use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
+use crate::message::OnWire;
 
 pub fn url(base: &str) -> String {
     format!("{}/chat/completions", base.trim_end_matches('/'))
@@ -33,7 +34,7 @@ impl Serialize for Body<'_> {
         }
         match req.params.get("messages") {
             Some(v) => map.serialize_entry("messages", v)?,
-            None => map.serialize_entry("messages", &req.messages)?,
+            None => map.serialize_entry("messages", &OnWire(&req.messages))?,
         }
         for (k, v) in &req.params {
             if k != "model" && k != "messages" && !streamed(k) {

@@ -117,13 +117,8 @@ fn input(args: &ReviewArgs, settings: &Settings, change: &Change, diff: &Diff) -
         Vec::new()
     };
     snippets.append(&mut input.snippets);
-    snippets.push(Message::new(
-        Role::User,
-        context::render(&Snippet {
-            label: "changes.diff".into(),
-            text: change.text.clone(),
-        }),
-    ));
+    snippets
+        .push(Snippet::new("diff", "changes.diff", change.text.clone()).into_message(Role::User));
     input.snippets = snippets;
     Ok(input)
 }
@@ -144,13 +139,7 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
                 .flatten()
         });
         match text {
-            Some(text) => out.push(Message::new(
-                Role::User,
-                context::render(&Snippet {
-                    label: file.path.clone(),
-                    text,
-                }),
-            )),
+            Some(text) => out.push(Snippet::new("file", &file.path, text).into_message(Role::User)),
             None => eprintln!(
                 "cellmage: warning: --full-files: skipped {} (unreadable, binary or too large)",
                 file.path
