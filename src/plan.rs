@@ -9,8 +9,9 @@ use crate::error::usage;
 use crate::message::{Message, Role};
 use crate::models::{self, ModelInfo};
 use crate::persona::Persona;
-use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic, retry};
+use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic};
 use crate::settings::{KeySource, Settings, Source, Sourced};
+use crate::transport::retry;
 
 /// What one call will do.
 #[derive(Debug)]

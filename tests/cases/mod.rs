@@ -26,5 +26,6 @@ mod secrets;
 mod snippets;
 mod streams;
 mod timeouts;
+mod transport;
 mod tty;
 mod write_files;
