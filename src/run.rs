@@ -23,7 +23,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
         None => None,
     };
-    let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
+    let input = context::gather(
+        &cli.ask,
+        &settings.paths,
+        &settings.source_vars,
+        settings.stdin_is_tty,
+    )?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let mut plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
     if let Some(schema) = &schema {

@@ -65,7 +65,7 @@ pub struct Reader<'a> {
 
 /// The environment variables the sources declared, captured by settings (the one reader
 /// of the environment); secrets stay redacted in Debug output.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Vars(BTreeMap<&'static str, Secret>);
 
 impl Vars {
@@ -76,8 +76,15 @@ impl Vars {
 
     /// Captures the declared variables through `lookup` (settings passes its environment).
     pub fn capture<'e>(lookup: impl Fn(&str) -> Option<&'e str>) -> Vars {
+        Vars::capture_names(Vars::declared(), lookup)
+    }
+
+    fn capture_names<'e>(
+        names: impl Iterator<Item = &'static str>,
+        lookup: impl Fn(&str) -> Option<&'e str>,
+    ) -> Vars {
         Vars(
-            Vars::declared()
+            names
                 .filter_map(|name| Some((name, Secret::new(lookup(name)?))))
                 .collect(),
         )
@@ -138,19 +145,18 @@ pub fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
     Ok(Some(text).filter(|t| !t.trim().is_empty()))
 }
 
-pub fn gather(ask: &AskArgs, paths: &Paths, stdin_is_tty: bool) -> Result<Input> {
+pub fn gather(ask: &AskArgs, paths: &Paths, vars: &Vars, stdin_is_tty: bool) -> Result<Input> {
     let wants_stdin = ask.prompt_file.as_deref() == Some(Path::new("-"))
         || ask.snippet.iter().chain(&ask.sys_snippet).any(|s| s == "-");
     let mut stdin = read_stdin(stdin_is_tty && !wants_stdin)?;
     let mut budget = Budget::default();
-    let vars = Vars::default();
     let mut render_all =
         |specs: &[String], role: Role, stdin: &mut Option<String>| -> Result<Vec<Message>> {
             let mut reader = Reader {
                 paths,
                 stdin,
                 budget: &mut budget,
-                vars: &vars,
+                vars,
             };
             let mut out = Vec::new();
             for spec in specs {
@@ -207,6 +213,21 @@ mod tests {
         assert_eq!(m.content, "File: src/db.py\n```python\nx = 1\n```");
         assert_eq!(m.label(), Some("src/db.py"));
         assert_eq!(m.snippet.unwrap().kind, "file");
+    }
+
+    #[test]
+    fn only_declared_variables_are_captured_and_they_stay_secret() {
+        let env = [("GITHUB_TOKEN", "ghp_1"), ("HOME", "/home/u")];
+        let lookup = |n: &str| env.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
+        let vars = Vars::capture_names(["GITHUB_TOKEN", "GITLAB_TOKEN"].into_iter(), lookup);
+        assert_eq!(vars.get("GITHUB_TOKEN").map(Secret::expose), Some("ghp_1"));
+        assert!(vars.get("GITLAB_TOKEN").is_none() && vars.get("HOME").is_none());
+        assert!(!format!("{vars:?}").contains("ghp_1"));
+        assert_eq!(
+            Vars::declared().count(),
+            0,
+            "no source reads a variable yet"
+        );
     }
 
     #[test]

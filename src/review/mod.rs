@@ -110,7 +110,7 @@ fn input(args: &ReviewArgs, settings: &Settings, change: &Change, diff: &Diff) -
         snippet: args.snippet.clone(),
         ..AskArgs::default()
     };
-    let mut input = context::gather(&ask, &settings.paths, true)?;
+    let mut input = context::gather(&ask, &settings.paths, &settings.source_vars, true)?;
     let mut snippets: Vec<Message> = if args.full_files {
         full_files(settings, change, diff)
     } else {
