@@ -114,6 +114,19 @@ pub fn call(
     })
 }
 
+/// How a provider's call reads its own errors into attempts.
+impl From<anyhow::Error> for AttemptError {
+    /// Errors from the protocol parsers (a `Failure`) or from the sink (stdout). A sink error
+    /// keeps its `io::Error`, so a closed pipe still ends the program quietly.
+    fn from(err: anyhow::Error) -> Self {
+        let is_failure = err.chain().any(|e| e.is::<Failure>());
+        if !is_failure && err.chain().any(|e| e.is::<std::io::Error>()) {
+            return AttemptError::fatal(err.context("cannot write the answer to stdout"));
+        }
+        AttemptError::fatal(err)
+    }
+}
+
 /// An `error` object inside a 200 response or a stream.
 pub fn error_in_stream(err: &Value) -> anyhow::Error {
     let message = err

@@ -70,18 +70,6 @@ impl AttemptError {
     }
 }
 
-impl From<anyhow::Error> for AttemptError {
-    /// Errors from the protocol parsers (a `Failure`) or from the sink (stdout). A sink error
-    /// keeps its `io::Error`, so a closed pipe still ends the program quietly.
-    fn from(err: anyhow::Error) -> Self {
-        let is_failure = err.chain().any(|e| e.is::<Failure>());
-        if !is_failure && err.chain().any(|e| e.is::<std::io::Error>()) {
-            return AttemptError::fatal(err.context("cannot write the answer to stdout"));
-        }
-        AttemptError::fatal(err)
-    }
-}
-
 /// Seconds for a message: `120`, `0.5`, `119.4`.
 pub fn secs_text(d: Duration) -> String {
     let text = format!("{:.1}", d.as_secs_f64());
