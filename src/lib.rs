@@ -21,3 +21,4 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod transport;

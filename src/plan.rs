@@ -9,8 +9,9 @@ use crate::error::usage;
 use crate::message::{Message, Role};
 use crate::models::{self, ModelInfo};
 use crate::persona::Persona;
-use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic, retry};
+use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic};
 use crate::settings::{KeySource, Settings, Source, Sourced};
+use crate::transport::retry;
 
 /// What one call will do.
 #[derive(Debug)]
@@ -166,12 +167,7 @@ impl Parts {
     /// Each part's name and estimated tokens, largest first.
     fn contributors(&self, persona: Option<&str>) -> Vec<(String, u64)> {
         let snippet = |kind: &str, m: &Message| {
-            let label = m
-                .content
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("File: "));
-            let name = match label {
+            let name = match m.label() {
                 Some(path) => format!("{kind} {path}"),
                 None => kind.to_string(),
             };
@@ -443,14 +439,14 @@ mod tests {
         let parts = Parts {
             head: vec![
                 m(Role::System, "be brief"),
-                m(Role::System, "File: rules.md\n```\nr\n```"),
+                crate::context::Snippet::new("file", "rules.md", "r").into_message(Role::System),
             ],
             history: vec![m(Role::User, "q"), m(Role::Assistant, &"a".repeat(80))],
             new: vec![
-                m(
-                    Role::User,
-                    &format!("File: src/big.py\n```\n{}\n```", "y".repeat(400)),
-                ),
+                crate::context::Snippet::new("file", "src/big.py", "y".repeat(400))
+                    .into_message(Role::User),
+                // a text that merely looks like a rendered snippet names no file
+                m(Role::User, "File: not/a/label.py\n```\nz\n```"),
                 m(Role::User, "why?"),
             ],
         };
@@ -465,6 +461,7 @@ mod tests {
                 "snippet src/big.py",
                 "history (2 messages)",
                 "system snippet rules.md",
+                "snippet",
                 "persona coder",
                 "the prompt",
             ]

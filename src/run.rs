@@ -24,7 +24,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
         None => None,
     };
-    let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
+    let input = context::gather(
+        &cli.ask,
+        &settings.paths,
+        &settings.source_vars,
+        settings.stdin_is_tty,
+    )?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let call = Call {
         settings: &settings,

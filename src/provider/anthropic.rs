@@ -1,13 +1,14 @@
 //! Anthropic's Messages API: pure body builder and parsers, plus the call itself through
-//! `http`. System prompts travel in `system`; `messages` alternate user and assistant.
+//! `call`. System prompts travel in `system`; `messages` alternate user and assistant.
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, Exchange};
+use super::call::{self, Whole, error_in_stream};
 use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
 use crate::message::Role;
 use crate::secret::Secret;
+use crate::transport::{HeaderValue, Request};
 
 /// The API version cellmage speaks (sent as `anthropic-version`).
 pub const API_VERSION: &str = "2023-06-01";
@@ -69,14 +70,14 @@ pub fn body(req: &ChatRequest) -> Value {
     Value::Object(body)
 }
 
-pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, http::HeaderValue)> {
-    let plain = |v: &str| http::HeaderValue::Plain(v.to_string());
+pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, HeaderValue)> {
+    let plain = |v: &str| HeaderValue::Plain(v.to_string());
     let mut h = vec![
         ("Content-Type".to_string(), plain("application/json")),
         ("anthropic-version".to_string(), plain(API_VERSION)),
     ];
     if let Some(key) = key {
-        h.push(("x-api-key".into(), http::HeaderValue::Secret(key.clone())));
+        h.push(("x-api-key".into(), HeaderValue::Secret(key.clone())));
     }
     h.extend(endpoint.extra_headers());
     h
@@ -106,7 +107,7 @@ fn usage_of(u: Option<&Value>, before: Option<Usage>) -> Option<Usage> {
 }
 
 /// A whole (non-streaming) response: the text of its text blocks, in order.
-pub fn parse_response(v: &Value) -> Result<http::Whole> {
+pub fn parse_response(v: &Value) -> Result<Whole> {
     let blocks = v
         .get("content")
         .and_then(Value::as_array)
@@ -155,7 +156,7 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         "message_stop" => state.done = true,
         "error" => {
             let err = v.get("error").cloned().unwrap_or(v);
-            return Err(super::failure::error_in_stream(&err));
+            return Err(error_in_stream(&err));
         }
         // ping, content_block_stop, and event types added later
         _ => {}
@@ -165,12 +166,12 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
 
 pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
     let key = endpoint.key()?;
-    let exchange = Exchange {
+    let exchange = Request {
         url: url(&endpoint.base_url),
         headers: headers(endpoint, key.as_ref()),
-        body: body(req).to_string(),
+        body: Some(body(req).to_string()),
     };
-    let outcome = http::call(
+    let outcome = call::call(
         &exchange,
         endpoint,
         sink,

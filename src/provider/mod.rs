@@ -1,23 +1,21 @@
 //! Providers: one file per wire protocol, pure body builders and parsers kept apart from the
-//! transport (`http`). The only room that talks to the network.
+//! transport (`crate::transport`, reached through `call`).
 
 pub mod anthropic;
+pub mod call;
 pub mod echo;
-pub mod failure;
-pub mod http;
 pub mod openai;
-pub mod retry;
-pub mod sse;
 
 use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
 
-use crate::error::{Failure, Kind, usage};
+use crate::error::usage;
 use crate::message::Message;
 use crate::secret::Secret;
 use crate::settings::{self, KeySource};
+use crate::transport::{HeaderValue, retry};
 
 /// The wire protocols cellmage speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,10 +96,10 @@ impl Endpoint {
         }
     }
 
-    pub fn extra_headers(&self) -> Vec<(String, http::HeaderValue)> {
+    pub fn extra_headers(&self) -> Vec<(String, HeaderValue)> {
         self.headers
             .iter()
-            .map(|(k, v)| (k.clone(), http::HeaderValue::Secret(v.clone())))
+            .map(|(k, v)| (k.clone(), HeaderValue::Secret(v.clone())))
             .collect()
     }
 }
@@ -169,13 +167,7 @@ impl StreamState {
 
 /// A response that is not the protocol: exit 8 with the first bytes of what came.
 pub fn protocol_error(what: &str, body: &str) -> anyhow::Error {
-    let head: String = body.chars().take(200).collect();
-    Failure::new(
-        Kind::Server,
-        format!("{what}: {}", head.replace(['\n', '\r'], " ")),
-    )
-    .hint("is the base URL an OpenAI-compatible API? (--api-base, CELLMAGE_API_BASE)")
-    .into()
+    crate::transport::failure::not_the_protocol(what, body, &call::HINTS).into()
 }
 
 pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
@@ -211,7 +203,7 @@ impl DryRun<'_> {
 
 /// Like a real call, warns on stderr when the key would go out unencrypted to another machine.
 pub fn describe<'a>(req: &'a ChatRequest, endpoint: &Endpoint) -> DryRun<'a> {
-    if let Some(warning) = http::plain_http_warning(endpoint) {
+    if let Some(warning) = call::plain_http_warning(endpoint) {
         eprintln!("{warning}");
     }
     let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));

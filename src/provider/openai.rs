@@ -5,8 +5,10 @@ use anyhow::Result;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
-use super::http::{self, Exchange};
+use super::call::{self, Whole, error_in_stream};
 use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
+use crate::message::OnWire;
+use crate::transport::{HeaderValue, Request};
 
 pub fn url(base: &str) -> String {
     format!("{}/chat/completions", base.trim_end_matches('/'))
@@ -33,7 +35,7 @@ impl Serialize for Body<'_> {
         }
         match req.params.get("messages") {
             Some(v) => map.serialize_entry("messages", v)?,
-            None => map.serialize_entry("messages", &req.messages)?,
+            None => map.serialize_entry("messages", &OnWire(&req.messages))?,
         }
         for (k, v) in &req.params {
             if k != "model" && k != "messages" && !streamed(k) {
@@ -55,15 +57,15 @@ impl Serialize for Body<'_> {
 pub fn headers(
     endpoint: &Endpoint,
     key: Option<&crate::secret::Secret>,
-) -> Vec<(String, http::HeaderValue)> {
+) -> Vec<(String, HeaderValue)> {
     let mut h = vec![(
         "Content-Type".to_string(),
-        http::HeaderValue::Plain("application/json".into()),
+        HeaderValue::Plain("application/json".into()),
     )];
     if let Some(key) = key {
         h.push((
             "Authorization".into(),
-            http::HeaderValue::Secret(crate::secret::Secret::new(format!(
+            HeaderValue::Secret(crate::secret::Secret::new(format!(
                 "Bearer {}",
                 key.expose()
             ))),
@@ -85,7 +87,7 @@ fn usage_of(v: &Value) -> Option<Usage> {
 }
 
 /// A whole (non-streaming) response.
-pub fn parse_response(v: &Value) -> Result<http::Whole> {
+pub fn parse_response(v: &Value) -> Result<Whole> {
     let choice = v
         .get("choices")
         .and_then(|c| c.get(0))
@@ -111,7 +113,7 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
     let v: Value = serde_json::from_str(data)
         .map_err(|_| protocol_error("the stream sent a chunk that is not JSON", data))?;
     if let Some(err) = v.get("error") {
-        return Err(super::failure::error_in_stream(err));
+        return Err(error_in_stream(err));
     }
     if let Some(model) = v.get("model").and_then(Value::as_str) {
         state.model.get_or_insert_with(|| model.to_string());
@@ -137,12 +139,12 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
 
 pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
     let key = endpoint.key()?;
-    let exchange = Exchange {
+    let exchange = Request {
         url: url(&endpoint.base_url),
         headers: headers(endpoint, key.as_ref()),
-        body: serde_json::to_string(&body(req))?,
+        body: Some(serde_json::to_string(&body(req))?),
     };
-    let outcome = http::call(
+    let outcome = call::call(
         &exchange,
         endpoint,
         sink,

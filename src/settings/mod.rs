@@ -166,6 +166,8 @@ pub struct OutputOptions {
 /// Everything one invocation needs to know, validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The environment variables context sources declare (tokens, endpoints).
+    pub source_vars: crate::context::Vars,
     pub model: Sourced<String>,
     pub provider: Option<Sourced<String>>,
     pub api_base: Sourced<String>,
@@ -396,6 +398,7 @@ impl Settings {
             dry_run: ask.call.dry_run,
             trim_history: ask.trim_history,
             stdin_is_tty: env.stdin_is_tty,
+            source_vars: crate::context::Vars::capture(|name| env.get(name)),
             model,
             api_base,
             paths,

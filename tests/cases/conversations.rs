@@ -438,3 +438,33 @@ fn appending_to_a_long_history_does_not_rewrite_it() {
     assert_eq!(line["answer"], "one more");
     assert_eq!(exchanges(&env, "kv").len(), 10_001);
 }
+
+#[test]
+fn a_snippets_label_is_recorded_but_never_sent() {
+    let server = FakeServer::start(vec![answer("one"), answer("two")]);
+    let env = TestEnv::new().with_server(&server);
+    env.write("src/a.py", "x = 1\n");
+    let common = ["--conversation", "lab"];
+    env.run(&[&common[..], &["--snippet", "src/a.py", "first"]].concat())
+        .ok("one\n");
+    env.run(&[&common[..], &["second"]].concat()).ok("two\n");
+
+    let recorded = exchanges(&env, "lab");
+    let snippet = &recorded[0]["messages"][0];
+    assert_eq!(snippet["content"], "File: src/a.py\n```python\nx = 1\n```");
+    assert_eq!(
+        snippet["snippet"],
+        serde_json::json!({"kind": "file", "label": "src/a.py"})
+    );
+    assert!(
+        recorded[0]["messages"][1].get("snippet").is_none(),
+        "the prompt has no label"
+    );
+
+    for request in server.requests() {
+        for m in request.json()["messages"].as_array().unwrap() {
+            let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["role", "content"], "{m}");
+        }
+    }
+}

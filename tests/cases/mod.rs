@@ -27,5 +27,6 @@ mod secrets;
 mod snippets;
 mod streams;
 mod timeouts;
+mod transport;
 mod tty;
 mod write_files;
