@@ -19,21 +19,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
         None => None,
     };
-    let schema = match &cli.ask.schema {
-        Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
-        None => None,
-    };
+    let schema = settings.schema.as_deref();
     let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let mut plan = plan::build(&settings, persona.as_ref(), input, session.history())?;
-    if let Some(schema) = &schema {
-        schema::attach(&mut plan.request, plan.endpoint.protocol, schema);
+    if let Some(schema) = schema {
+        schema::attach(&mut plan.request, plan.endpoint.provider, schema);
     }
     if settings.dry_run {
         return crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint));
     }
     let mut printer = Printer::new(&settings.output)?;
-    let answer = call(&plan, schema.as_ref(), &mut printer)?;
+    let answer = call(&plan, schema, &mut printer)?;
     let cost = plan.cost(&answer);
     if !answer.truncated || settings.output.allow_truncated {
         session.record(&exchange_of(&plan, &answer, cost))?;
@@ -45,7 +42,7 @@ fn exchange_of(plan: &plan::Plan, answer: &provider::Answer, cost: Option<f64>) 
     Exchange {
         time: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
         model: plan.request.model.clone(),
-        provider: plan.endpoint.protocol.name().to_string(),
+        provider: plan.endpoint.provider.name().to_string(),
         persona: plan.persona.clone(),
         messages: plan.new_messages().to_vec(),
         answer: answer.text.clone(),
@@ -75,6 +72,6 @@ fn meta_of(plan: &plan::Plan, session: &Session, cost: Option<f64>) -> Meta {
     Meta {
         conversation: session.id().map(str::to_string),
         cost,
-        provider: plan.endpoint.protocol.name().to_string(),
+        provider: plan.endpoint.provider.name().to_string(),
     }
 }

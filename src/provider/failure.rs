@@ -95,9 +95,7 @@ pub(super) fn status_failure(status: u16, body: &str) -> Failure {
         401 | 403 => (
             Kind::Auth,
             "authentication refused",
-            Some(
-                "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd",
-            ),
+            Some(super::key_hint()),
         ),
         429 => (
             Kind::RateLimited,

@@ -15,7 +15,7 @@ use super::failure::{
     AttemptError, error_in_stream, read_error, secs_text, status_failure, transport_error,
 };
 use super::sse;
-use super::{Endpoint, Protocol, Sink, StreamState, Usage, protocol_error, retry};
+use super::{Endpoint, Sink, StreamState, Usage, protocol_error, retry};
 use crate::error::{Failure, Kind, usage};
 use crate::secret::Secret;
 
@@ -146,7 +146,7 @@ fn log(endpoint: &Endpoint, line: impl AsRef<str>) {
 
 /// The one-line warning owed before a key goes out unencrypted to another machine.
 pub fn plain_http_warning(endpoint: &Endpoint) -> Option<String> {
-    if endpoint.protocol == Protocol::Echo || endpoint.key.is_none() {
+    if endpoint.provider.capabilities().offline || endpoint.key.is_none() {
         return None;
     }
     let uri: ureq::http::Uri = endpoint.base_url.parse().ok()?;
@@ -455,7 +455,7 @@ mod tests {
 
     fn endpoint(base: &str, key: bool) -> Endpoint {
         Endpoint {
-            protocol: Protocol::OpenAi,
+            provider: &crate::provider::openai::OpenAi,
             base_url: base.into(),
             key: key.then(|| crate::settings::KeySource::Value(Secret::new("sk-1"))),
             headers: vec![],

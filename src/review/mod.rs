@@ -193,7 +193,7 @@ fn ask(
     let mut plan = plan::build(settings, Some(&persona), input, &[])?;
     let schema = schema::compile("review_findings".into(), findings::schema())
         .map_err(|e| Failure::new(Kind::Internal, e))?;
-    schema::attach(&mut plan.request, plan.endpoint.protocol, &schema);
+    schema::attach(&mut plan.request, plan.endpoint.provider, &schema);
     if settings.dry_run {
         crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint))?;
         return Ok(None);
