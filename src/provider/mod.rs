@@ -423,3 +423,56 @@ pub fn describe<'a>(req: &'a ChatRequest, endpoint: &Endpoint) -> DryRun<'a> {
     }
     DryRun { head, body }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_is_consistent() {
+        let mut names: Vec<&str> = REGISTRY.iter().map(|p| p.name()).collect();
+        names.dedup();
+        assert_eq!(names, ["openai", "anthropic", "echo"]);
+        let mut models: Vec<&str> = builtin_models()
+            .flat_map(|(_, m)| m.names.iter().copied())
+            .collect();
+        let count = models.len();
+        models.sort_unstable();
+        models.dedup();
+        assert_eq!(models.len(), count, "a model name is listed twice");
+        for p in REGISTRY {
+            let caps = p.capabilities();
+            assert_eq!(p.default_base().is_none(), caps.offline, "{}", p.name());
+            assert!(by_name(p.name()).is_ok_and(|q| q == *p));
+        }
+        assert!(by_name("gemini").is_err());
+    }
+
+    #[test]
+    fn model_names_pick_a_provider_by_prefix_else_the_first() {
+        assert_eq!(for_model_name("claude-next").name(), "anthropic");
+        assert_eq!(for_model_name("llama3").name(), "openai");
+        assert_eq!(names_list(), "openai, anthropic or echo");
+    }
+
+    #[test]
+    fn max_tokens_only_where_required() {
+        assert_eq!(
+            max_tokens_default(&anthropic::Anthropic, Some(10)),
+            Some(10)
+        );
+        assert_eq!(
+            max_tokens_default(&anthropic::Anthropic, None),
+            Some(DEFAULT_MAX_TOKENS)
+        );
+        assert_eq!(max_tokens_default(&openai::OpenAi, Some(10)), None);
+    }
+
+    #[test]
+    fn the_key_hint_names_every_providers_variables() {
+        assert_eq!(
+            key_hint(),
+            "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd"
+        );
+    }
+}

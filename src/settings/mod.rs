@@ -771,6 +771,27 @@ mod tests {
     }
 
     #[test]
+    fn layers_below_flags_beat_everything_else() {
+        let persona = || Some(Sourced::new("p", Source::Persona("coder".into())));
+        let table: &[(Option<Sourced<&str>>, &str)] = &[
+            (Some(Sourced::new("f", Source::Flag("--model"))), "f"),
+            (
+                Some(Sourced::new("e", Source::Env("CELLMAGE_MODEL".into()))),
+                "p",
+            ),
+            (Some(Sourced::new("u", Source::UserConfig)), "p"),
+            (Some(Sourced::new("d", Source::Default)), "p"),
+            (None, "p"),
+        ];
+        for (setting, want) in table {
+            let got = beneath_flags(setting.clone(), persona()).unwrap();
+            assert_eq!(got.value, *want, "{setting:?}");
+        }
+        let kept = beneath_flags(Some(Sourced::new("e", Source::Default)), None);
+        assert_eq!(kept.unwrap().value, "e");
+    }
+
+    #[test]
     fn key_sources_in_order() {
         let s = resolve(
             &[],
