@@ -125,7 +125,10 @@ fn params_of(
         params.insert("max_tokens".into(), json!(n.value));
     }
     if !params.contains_key("max_tokens")
-        && let Some(n) = provider::max_tokens_default(provider, info.max_output_tokens)
+        && let Some(n) = provider::max_tokens_default(
+            provider.model_capabilities(&info.wire_name),
+            info.max_output_tokens,
+        )
     {
         params.insert("max_tokens".into(), json!(n));
     }

@@ -151,7 +151,7 @@ fn unfence(answer: &str) -> &str {
 /// instruction in a system message right after the persona's (a provider that takes one
 /// system prompt gets it appended there).
 pub fn attach(req: &mut ChatRequest, provider: ProviderRef, schema: &Schema) {
-    if provider.capabilities().json_schema {
+    if provider.model_capabilities(&req.model).json_schema {
         req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
         return;
     }
@@ -317,7 +317,7 @@ mod tests {
         };
         let s = person();
         let mut openai = req.clone();
-        attach(&mut openai, &provider::openai::OpenAi, &s);
+        attach(&mut openai, &provider::openai::OPENAI, &s);
         assert_eq!(openai.schema.as_ref().unwrap()["strict"], true);
         assert_eq!(openai.schema.as_ref().unwrap()["name"], "person");
         assert_eq!(openai.messages, req.messages);

@@ -455,7 +455,7 @@ mod tests {
 
     fn endpoint(base: &str, key: bool) -> Endpoint {
         Endpoint {
-            provider: &crate::provider::openai::OpenAi,
+            provider: &crate::provider::openai::OPENAI,
             base_url: base.into(),
             key: key.then(|| crate::settings::KeySource::Value(Secret::new("sk-1"))),
             headers: vec![],

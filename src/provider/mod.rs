@@ -26,7 +26,7 @@ use crate::settings::{self, KeySource};
 /// is the one for model names no provider claims (an OpenAI-compatible server). Adding a
 /// provider: a new file implementing [`Provider`], and one line here.
 pub static REGISTRY: &[&'static dyn Provider] =
-    &[&openai::OpenAi, &anthropic::Anthropic, &echo::Echo];
+    &[&openai::OPENAI, &anthropic::Anthropic, &echo::Echo];
 
 /// A provider as the registry holds it.
 pub type ProviderRef = &'static dyn Provider;
@@ -103,6 +103,11 @@ pub trait Provider: Sync {
         &[]
     }
     fn capabilities(&self) -> Capabilities;
+    /// One model's capabilities, where a model differs from its provider (a reasoning model
+    /// that takes `max_completion_tokens` and no temperature); the provider's by default.
+    fn model_capabilities(&self, _model: &str) -> Capabilities {
+        self.capabilities()
+    }
     /// The hint when the hosted API is called with no key.
     fn missing_key_hint(&self) -> &'static str {
         ""
@@ -227,10 +232,8 @@ pub const DEFAULT_MAX_TOKENS: u64 = 4096;
 
 /// The one `max_tokens` policy: a provider that requires it gets the model's maximum
 /// output, else [`DEFAULT_MAX_TOKENS`]; other providers get none unless asked.
-pub fn max_tokens_default(provider: ProviderRef, max_output: Option<u64>) -> Option<u64> {
-    provider
-        .capabilities()
-        .requires_max_tokens
+pub fn max_tokens_default(caps: Capabilities, max_output: Option<u64>) -> Option<u64> {
+    caps.requires_max_tokens
         .then(|| max_output.unwrap_or(DEFAULT_MAX_TOKENS))
 }
 
@@ -458,14 +461,73 @@ mod tests {
     #[test]
     fn max_tokens_only_where_required() {
         assert_eq!(
-            max_tokens_default(&anthropic::Anthropic, Some(10)),
+            max_tokens_default(anthropic::Anthropic.capabilities(), Some(10)),
             Some(10)
         );
         assert_eq!(
-            max_tokens_default(&anthropic::Anthropic, None),
+            max_tokens_default(anthropic::Anthropic.capabilities(), None),
             Some(DEFAULT_MAX_TOKENS)
         );
-        assert_eq!(max_tokens_default(&openai::OpenAi, Some(10)), None);
+        assert_eq!(
+            max_tokens_default(openai::OPENAI.capabilities(), Some(10)),
+            None
+        );
+    }
+
+    /// A local-server preset as a new file would declare it: no key, no price.
+    static LOCAL: openai::Compatible = openai::Compatible {
+        name: "local",
+        title: "local server",
+        default_base: Some("http://localhost:11434/v1"),
+        variables: Variables {
+            key: &[],
+            base: &["LOCAL_HOST"],
+            config: false,
+        },
+        model_prefixes: &[],
+        models: &[],
+        capabilities: Capabilities {
+            vision: false,
+            json_schema: false,
+            reasoning: false,
+            requires_max_tokens: false,
+            offline: false,
+        },
+        missing_key_hint: "",
+    };
+
+    fn endpoint(provider: ProviderRef) -> Endpoint {
+        Endpoint {
+            provider,
+            base_url: provider.default_base().unwrap_or_default().to_string(),
+            key: None,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(1),
+            retry: retry::Policy {
+                retries: 0,
+                base: Duration::from_secs(1),
+                max_wait: Duration::from_secs(1),
+            },
+            verbose: 0,
+        }
+    }
+
+    #[test]
+    fn only_a_hosted_api_that_takes_a_key_needs_one() {
+        assert!(endpoint(&LOCAL).key().unwrap().is_none());
+        assert!(endpoint(&echo::Echo).key().unwrap().is_none());
+        let err = endpoint(&openai::OPENAI).key().unwrap_err();
+        assert_eq!(err.to_string(), "no API key for the OpenAI API");
+        let err = endpoint(&anthropic::Anthropic).key().unwrap_err();
+        assert_eq!(err.to_string(), "no API key for the Anthropic API");
+        let mut elsewhere = endpoint(&openai::OPENAI);
+        elsewhere.base_url = "http://127.0.0.1:8080/v1".into();
+        assert!(elsewhere.key().unwrap().is_none());
+        assert_eq!(
+            LOCAL.url("http://localhost:11434/v1/"),
+            "http://localhost:11434/v1/chat/completions"
+        );
     }
 
     #[test]

@@ -11,39 +11,68 @@ use super::{
     model, protocol_error,
 };
 
-/// The OpenAI API and every server that speaks its chat-completions protocol.
-pub struct OpenAi;
+/// A provider that speaks the chat-completions protocol: the OpenAI API itself, and any
+/// preset for another server that speaks it (its own name, base URL, variables, models).
+/// Such a preset is one file holding one `Compatible` value, and one registry line.
+pub struct Compatible {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub default_base: Option<&'static str>,
+    pub variables: Variables,
+    pub model_prefixes: &'static [&'static str],
+    pub models: &'static [ModelSpec],
+    pub capabilities: Capabilities,
+    pub missing_key_hint: &'static str,
+}
 
 pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
 
-impl Provider for OpenAi {
+/// The OpenAI API, and the provider for model names no other provider claims.
+pub static OPENAI: Compatible = Compatible {
+    name: "openai",
+    title: "OpenAI",
+    default_base: Some(DEFAULT_BASE),
+    variables: Variables {
+        key: &["CELLMAGE_API_KEY", "OPENAI_API_KEY"],
+        base: &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
+        config: true,
+    },
+    model_prefixes: &[],
+    models: MODELS,
+    capabilities: Capabilities {
+        json_schema: true,
+        vision: false,
+        reasoning: false,
+        requires_max_tokens: false,
+        offline: false,
+    },
+    missing_key_hint: "set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline",
+};
+
+impl Provider for Compatible {
     fn name(&self) -> &'static str {
-        "openai"
+        self.name
     }
     fn title(&self) -> &'static str {
-        "OpenAI"
+        self.title
     }
     fn default_base(&self) -> Option<&'static str> {
-        Some(DEFAULT_BASE)
+        self.default_base
     }
     fn variables(&self) -> Variables {
-        Variables {
-            key: &["CELLMAGE_API_KEY", "OPENAI_API_KEY"],
-            base: &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
-            config: true,
-        }
+        self.variables
+    }
+    fn model_prefixes(&self) -> &'static [&'static str] {
+        self.model_prefixes
     }
     fn models(&self) -> &'static [ModelSpec] {
-        MODELS
+        self.models
     }
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            json_schema: true,
-            ..Capabilities::default()
-        }
+        self.capabilities
     }
     fn missing_key_hint(&self) -> &'static str {
-        "set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline"
+        self.missing_key_hint
     }
     fn url(&self, base: &str) -> String {
         url(base)

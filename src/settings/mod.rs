@@ -725,7 +725,7 @@ mod tests {
     }
 
     fn openai(s: &Settings) -> &Connection {
-        s.connection(&crate::provider::openai::OpenAi)
+        s.connection(&crate::provider::openai::OPENAI)
     }
 
     fn anthropic(s: &Settings) -> &Connection {
