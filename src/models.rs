@@ -118,10 +118,7 @@ pub fn lookup(
     };
     let wire_name = config.name.clone().unwrap_or_else(|| name.clone());
     let base = from_builtin(&wire_name, builtin(&wire_name));
-    let provider = match &config.provider {
-        Some(p) => Some(provider::by_name(p)?),
-        None => base.provider,
-    };
+    let provider = config.provider_entry.or(base.provider);
     Ok(ModelInfo {
         name,
         wire_name,

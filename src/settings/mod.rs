@@ -401,7 +401,7 @@ impl Settings {
             )?,
             conversation: resolve_conversation(ask, env),
             aliases: resolve_aliases(env, &layers)?,
-            models: resolve_models(env, &layers),
+            models: resolve_models(env, &layers)?,
             output: OutputOptions {
                 extract: ask.extract.as_deref().map(Selector::parse).transpose()?,
                 output: ask.output.clone(),
@@ -596,8 +596,9 @@ fn no_project_command(what: &str) -> crate::error::Failure {
 }
 
 /// `[models.NAME]` tables, project keys over user keys, with each key source resolved
-/// (`api_key_env` read now; `api_key_cmd` run only when a request is sent).
-fn resolve_models(env: &Env, layers: &Layers) -> BTreeMap<String, ModelConfig> {
+/// (`api_key_env` read now; `api_key_cmd` run only when a request is sent) and each
+/// `provider` found in the registry.
+fn resolve_models(env: &Env, layers: &Layers) -> Result<BTreeMap<String, ModelConfig>> {
     let mut models = layers.user.models.clone();
     for (name, over) in &layers.project.models {
         let merged = models.remove(name).unwrap_or_default().merged(over);
@@ -611,8 +612,13 @@ fn resolve_models(env: &Env, layers: &Layers) -> BTreeMap<String, ModelConfig> {
             (None, Some(cmd)) => Some(KeySource::Command(cmd.clone())),
             (None, None) => None,
         };
+        model.provider_entry = model
+            .provider
+            .as_deref()
+            .map(provider::by_name)
+            .transpose()?;
     }
-    models
+    Ok(models)
 }
 
 /// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.

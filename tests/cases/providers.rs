@@ -29,6 +29,8 @@ fn an_unknown_provider_lists_the_registry_wherever_it_is_named() {
     user_config(&env, "[models.m]\nprovider = \"nosuch\"\n");
     env.run(&["-m", "m", "--dry-run", "hi"])
         .fails(2, "unknown provider \"nosuch\"");
+    env.run(&["models"]).fails(2, "unknown provider \"nosuch\"");
+    env.run(&["config"]).fails(2, "unknown provider \"nosuch\"");
 }
 
 #[test]
