@@ -24,7 +24,8 @@ use crate::settings::{self, KeySource};
 
 /// Every provider, in the order `cellmage config` and `cellmage models` list them. The first
 /// is the one for model names no provider claims (an OpenAI-compatible server). Adding a
-/// provider: a new file implementing [`Provider`], and one line here.
+/// provider: a new file (implementing [`Provider`], or for a server that speaks OpenAI's
+/// protocol one `openai::Compatible` value), its `mod` line, and one line here.
 pub static REGISTRY: &[&'static dyn Provider] =
     &[&openai::OPENAI, &anthropic::Anthropic, &echo::Echo];
 
@@ -36,8 +37,8 @@ pub type ProviderRef = &'static dyn Provider;
 pub struct Variables {
     pub key: &'static [&'static str],
     pub base: &'static [&'static str],
-    /// The config's own `api_base`, `api_key` and `api_key_cmd` (below the variables) and
-    /// the `--api-base` flag apply to this provider.
+    /// The config's own `api_base`, `api_key_env`, `api_key` and `api_key_cmd` (below the
+    /// variables) apply to this provider. (`--api-base` applies to every provider.)
     pub config: bool,
 }
 
