@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Failure, Kind, usage};
 use crate::message::{Message, Role};
-use crate::provider::{self, Answer, ChatRequest, Endpoint, Protocol, Sink};
+use crate::provider::{self, Answer, ChatRequest, Endpoint, ProviderRef, Sink};
 
 /// How many validation errors an error message lists.
 const MAX_ERRORS: usize = 5;
@@ -146,25 +146,22 @@ fn unfence(answer: &str) -> &str {
     inner.trim()
 }
 
-/// Puts the schema on the request: natively where the protocol has structured output
-/// (OpenAI's `response_format`, strict), else as an instruction in a system message right
-/// after the persona's (a provider that takes one system prompt gets it appended there).
-pub fn attach(req: &mut ChatRequest, protocol: Protocol, schema: &Schema) {
-    match protocol {
-        Protocol::OpenAi => {
-            req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
-        }
-        // every other protocol (echo; Anthropic until it gets a forced tool)
-        _ => {
-            let at = req
-                .messages
-                .iter()
-                .take_while(|m| m.role == Role::System)
-                .count();
-            req.messages
-                .insert(at, Message::new(Role::System, schema.instruction()));
-        }
+/// Puts the schema on the request: natively where the provider has structured output
+/// (the `json_schema` capability: OpenAI's `response_format`, strict), else as an
+/// instruction in a system message right after the persona's (a provider that takes one
+/// system prompt gets it appended there).
+pub fn attach(req: &mut ChatRequest, provider: ProviderRef, schema: &Schema) {
+    if provider.model_capabilities(&req.model).json_schema {
+        req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
+        return;
     }
+    let at = req
+        .messages
+        .iter()
+        .take_while(|m| m.role == Role::System)
+        .count();
+    req.messages
+        .insert(at, Message::new(Role::System, schema.instruction()));
 }
 
 /// A validated answer: the answer (its text now the JSON alone) and the JSON value.
@@ -320,11 +317,11 @@ mod tests {
         };
         let s = person();
         let mut openai = req.clone();
-        attach(&mut openai, Protocol::OpenAi, &s);
+        attach(&mut openai, &provider::openai::OPENAI, &s);
         assert_eq!(openai.schema.as_ref().unwrap()["strict"], true);
         assert_eq!(openai.schema.as_ref().unwrap()["name"], "person");
         assert_eq!(openai.messages, req.messages);
-        attach(&mut req, Protocol::Echo, &s);
+        attach(&mut req, &provider::echo::Echo, &s);
         assert!(req.schema.is_none());
         assert_eq!(req.messages[1].role, Role::System);
         assert!(req.messages[1].content.contains("\"minimum\": 0"));

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::{Answer, Endpoint, Protocol, Sink, StreamState, Usage, protocol_error};
+use super::{Answer, Endpoint, Sink, StreamState, Usage, protocol_error};
 use crate::error::{Failure, Kind};
 use crate::transport::{self, AttemptError, Connection, Hints, Request, Response, sse};
 
@@ -18,8 +18,8 @@ const MAX_LINE_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_BODY_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What a provider's failures tell the user to do.
-pub static HINTS: Hints = Hints {
-    auth: "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd",
+pub static HINTS: std::sync::LazyLock<Hints> = std::sync::LazyLock::new(|| Hints {
+    auth: super::key_hint(),
     not_found: "check the model name (cellmage models) and the base URL",
     too_large: "send fewer or smaller snippets",
     server: "the provider failed; try again later",
@@ -27,7 +27,7 @@ pub static HINTS: Hints = Hints {
     url: "check --api-base / CELLMAGE_API_BASE",
     protocol: "is the base URL an OpenAI-compatible API? (--api-base, CELLMAGE_API_BASE)",
     timeout: "raise --timeout (or CELLMAGE_TIMEOUT) if the model is slow to answer",
-};
+});
 
 /// What a successful call returns.
 pub struct Outcome {
@@ -74,7 +74,7 @@ pub fn connection(endpoint: &Endpoint) -> Connection {
 
 /// The one-line warning owed before a key goes out unencrypted to another machine.
 pub fn plain_http_warning(endpoint: &Endpoint) -> Option<String> {
-    if endpoint.protocol == Protocol::Echo || endpoint.key.is_none() {
+    if endpoint.provider.capabilities().offline || endpoint.key.is_none() {
         return None;
     }
     transport::plain_http_warning(&endpoint.base_url, "the API key")
