@@ -131,19 +131,19 @@ impl Schema {
 /// The text inside one fenced block that is the whole answer; otherwise the answer, trimmed.
 fn unfence(answer: &str) -> &str {
     let trimmed = answer.trim();
-    let Some(first_line_end) = trimmed.find('\n') else {
-        return trimmed;
-    };
-    let opening = &trimmed[..first_line_end];
-    let fence: String = opening.chars().take_while(|c| *c == '`').collect();
-    if fence.len() < 3 || !trimmed.ends_with(fence.as_str()) {
-        return trimmed;
+    let lines = crate::markdown::lines(trimmed);
+    match crate::markdown::scan(trimmed).as_slice() {
+        [only] if only.open == 0 && only.closed && only.next == lines.len() => {
+            // the lines between the first and the last, as written
+            let start = lines[0].len() + 1;
+            let end = trimmed.len() - lines[lines.len() - 1].len();
+            trimmed
+                .get(start..end.max(start))
+                .unwrap_or_default()
+                .trim()
+        }
+        _ => trimmed,
     }
-    let inner = &trimmed[first_line_end + 1..trimmed.len() - fence.len()];
-    if inner.contains(fence.as_str()) {
-        return trimmed;
-    }
-    inner.trim()
 }
 
 /// Puts the schema on the request: natively where the protocol has structured output

@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use super::format::{self, Conversation, Exchange, Header};
+use crate::markdown;
 use crate::message::{Message, Role};
 
 const META: &str = "<!-- cellmage-exchange ";
@@ -77,24 +78,13 @@ fn header_role(line: &str) -> Option<Role> {
     }
 }
 
-/// Splits `---\nYAML\n---\n` off the start; returns the YAML, the rest, and how many lines
-/// the front matter took.
-fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
-    let rest = text.strip_prefix("---\n")?;
-    let mut offset = 0;
-    for (i, line) in rest.split_inclusive('\n').enumerate() {
-        if line.trim_end() == "---" {
-            return Some((&rest[..offset], &rest[offset + line.len()..], i + 2));
-        }
-        offset += line.len();
-    }
-    None
-}
-
 /// Reads our Markdown export or CellMage's, telling them apart by the front matter.
 pub fn import(text: &str) -> Result<Imported, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (yaml, body, skipped) = split_front_matter(text).unwrap_or(("", text, 0));
+    let (yaml, body, skipped) = match markdown::split_front_matter(text) {
+        Some(front) => (front.yaml, front.body, front.lines),
+        None => ("", text, 0),
+    };
     let front: serde_norway::Value =
         serde_norway::from_str(yaml).map_err(|e| format!("bad front matter: {e}"))?;
     if front.get("format").is_some() {
@@ -122,7 +112,8 @@ pub fn import(text: &str) -> Result<Imported, String> {
 type Block = (Role, String);
 
 fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>, String> {
-    let lines: Vec<&str> = body.split('\n').collect();
+    let lines = markdown::lines(body);
+    let fences = markdown::scan(body);
     let mut exchanges = Vec::new();
     let mut current: Option<(Value, Vec<Block>)> = None;
     let mut i = 0;
@@ -142,7 +133,7 @@ fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>,
             let Some((_, blocks)) = current.as_mut() else {
                 return Err(format!("{}: a message before any exchange", at(i)));
             };
-            let (content, next) = fenced(&lines, i + 1)
+            let (content, next) = fenced(&lines, &fences, i + 1)
                 .ok_or_else(|| format!("{}: a message must be a fenced block, closed", at(i)))?;
             blocks.push((role, content));
             i = next;
@@ -158,16 +149,15 @@ fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>,
     Ok(exchanges)
 }
 
-/// The content of the fenced block starting at or after `start` (blank lines skipped),
-/// and the index of the line after its closing fence.
-fn fenced(lines: &[&str], start: usize) -> Option<(String, usize)> {
+/// The content, as written, of the closed backtick fence that opens at the first non-blank
+/// line from `start`, and the index of the line after its closing fence.
+fn fenced(lines: &[&str], fences: &[markdown::Fence], start: usize) -> Option<(String, usize)> {
     let open = (start..lines.len()).find(|&j| !lines[j].trim().is_empty())?;
-    let fence = lines[open].trim_end_matches('\r');
-    if fence.len() < 3 || !fence.bytes().all(|b| b == b'`') {
+    let fence = fences.iter().find(|f| f.open == open && f.closed)?;
+    if !lines[open].starts_with("```") {
         return None;
     }
-    let close = (open + 1..lines.len()).find(|&j| lines[j].trim_end_matches('\r') == fence)?;
-    Some((lines[open + 1..close].join("\n"), close + 1))
+    Some((lines[fence.body.clone()].join("\n"), fence.next))
 }
 
 fn finish_exchange(
