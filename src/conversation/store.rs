@@ -62,9 +62,19 @@ struct Lock {
     _file: File,
 }
 
+const HINT: &str = "check the data directory (CELLMAGE_DATA_DIR): free space and permissions";
+
+/// The conversation store could not be changed: a local I/O failure (exit 11: disk full,
+/// read-only, permission denied).
 fn io_failure(what: &str, path: &Path, err: io::Error) -> anyhow::Error {
-    usage(format!("cannot {what} {}: {err}", path.display()))
-        .hint("check the data directory (CELLMAGE_DATA_DIR)")
+    crate::error::io(what, path, &err).hint(HINT).into()
+}
+
+/// The conversation store could not be read: a configuration error (exit 2, before any
+/// call).
+fn read_failure(path: &Path, err: io::Error) -> anyhow::Error {
+    usage(format!("cannot read {}: {err}", path.display()))
+        .hint(HINT)
         .into()
 }
 
@@ -135,7 +145,7 @@ impl Store {
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_failure("read", &path, e)),
+            Err(e) => return Err(read_failure(&path, e)),
         };
         let parsed = format::parse(&bytes).map_err(|p| damaged(&path, p))?;
         Ok(Some(parsed.unwrap_or_else(|| Conversation {
@@ -159,7 +169,7 @@ impl Store {
         let read = match fs::read_dir(&self.dir) {
             Ok(read) => read,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_failure("read", &self.dir, e)),
+            Err(e) => return Err(read_failure(&self.dir, e)),
         };
         let mut entries: Vec<Entry> = read
             .filter_map(|e| e.ok())
