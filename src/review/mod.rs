@@ -192,7 +192,7 @@ fn ask(
     let input = input(args, settings, change, diff)?;
     let mut plan = plan::build(settings, Some(&persona), input, &[])?;
     let schema = schema::compile("review_findings".into(), findings::schema())
-        .map_err(|e| Failure::new(Kind::Internal, e))?;
+        .map_err(|e| Failure::new(Kind::Internal, e.to_string()))?;
     schema::attach(&mut plan.request, plan.endpoint.protocol, &schema);
     if settings.dry_run {
         crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint))?;
