@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod interrupt;
+pub mod markdown;
 pub mod message;
 pub mod models;
 pub mod output;

@@ -172,7 +172,7 @@ fn ask(
         .map_or("code_reviewer", |p| p.value.as_str());
     let persona = persona::load(spec, &settings.paths.personas_dirs)?;
     let schema = schema::compile("review_findings".into(), findings::schema())
-        .map_err(|e| Failure::new(Kind::Internal, e))?;
+        .map_err(|e| Failure::new(Kind::Internal, e.to_string()))?;
     let input = input(args, settings, change, diff)?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let call = Call {

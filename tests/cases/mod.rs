@@ -14,6 +14,7 @@ mod extract;
 mod history;
 mod interrupt;
 mod json;
+mod local_io;
 mod models;
 mod output_file;
 mod personas;
