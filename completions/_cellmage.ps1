@@ -64,7 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('personas', 'personas', [CompletionResultType]::ParameterValue, 'List or show personas')
             [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from, or trust the project config')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -201,6 +201,24 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
         'cellmage;config' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust this project''s .cellmage/config.toml as it is now')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;config;trust' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cellmage;config;help' {
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust this project''s .cellmage/config.toml as it is now')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;config;help;trust' {
+            break
+        }
+        'cellmage;config;help;help' {
             break
         }
         'cellmage;review' {
@@ -244,7 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('personas', 'personas', [CompletionResultType]::ParameterValue, 'List or show personas')
             [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
-            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from, or trust the project config')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -299,6 +317,10 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;config' {
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Trust this project''s .cellmage/config.toml as it is now')
+            break
+        }
+        'cellmage;help;config;trust' {
             break
         }
         'cellmage;help;review' {

@@ -40,6 +40,18 @@ _cellmage() {
             cellmage,snippets)
                 cmd="cellmage__subcmd__snippets"
                 ;;
+            cellmage__subcmd__config,help)
+                cmd="cellmage__subcmd__config__subcmd__help"
+                ;;
+            cellmage__subcmd__config,trust)
+                cmd="cellmage__subcmd__config__subcmd__trust"
+                ;;
+            cellmage__subcmd__config__subcmd__help,help)
+                cmd="cellmage__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            cellmage__subcmd__config__subcmd__help,trust)
+                cmd="cellmage__subcmd__config__subcmd__help__subcmd__trust"
+                ;;
             cellmage__subcmd__help,completions)
                 cmd="cellmage__subcmd__help__subcmd__completions"
                 ;;
@@ -63,6 +75,9 @@ _cellmage() {
                 ;;
             cellmage__subcmd__help,snippets)
                 cmd="cellmage__subcmd__help__subcmd__snippets"
+                ;;
+            cellmage__subcmd__help__subcmd__config,trust)
+                cmd="cellmage__subcmd__help__subcmd__config__subcmd__trust"
                 ;;
             cellmage__subcmd__help__subcmd__history,clear)
                 cmd="cellmage__subcmd__help__subcmd__history__subcmd__clear"
@@ -284,8 +299,64 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__config)
-            opts="-h --help"
+            opts="-h --help trust help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__config__subcmd__help)
+            opts="trust help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__config__subcmd__help__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__config__subcmd__trust)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -326,8 +397,22 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help__subcmd__config)
-            opts=""
+            opts="trust"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__config__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

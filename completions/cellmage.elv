@@ -61,7 +61,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand personas 'List or show personas'
             cand snippets 'List named snippets'
             cand models 'List models and aliases with provider, context window and prices'
-            cand config 'Print every resolved setting and where it came from'
+            cand config 'Print every resolved setting and where it came from, or trust the project config'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -171,6 +171,20 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;config'= {
             cand -h 'Print help'
             cand --help 'Print help'
+            cand trust 'Trust this project''s .cellmage/config.toml as it is now'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;config;trust'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cellmage;config;help'= {
+            cand trust 'Trust this project''s .cellmage/config.toml as it is now'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;config;help;trust'= {
+        }
+        &'cellmage;config;help;help'= {
         }
         &'cellmage;review'= {
             cand --base 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]'
@@ -211,7 +225,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand personas 'List or show personas'
             cand snippets 'List named snippets'
             cand models 'List models and aliases with provider, context window and prices'
-            cand config 'Print every resolved setting and where it came from'
+            cand config 'Print every resolved setting and where it came from, or trust the project config'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -252,6 +266,9 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help;models'= {
         }
         &'cellmage;help;config'= {
+            cand trust 'Trust this project''s .cellmage/config.toml as it is now'
+        }
+        &'cellmage;help;config;trust'= {
         }
         &'cellmage;help;review'= {
         }

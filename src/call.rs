@@ -47,6 +47,9 @@ impl Call<'_> {
     /// Makes the call; `None` after `--dry-run`. The exchange is recorded unless the answer
     /// was cut off (and not accepted with `--allow-truncated`).
     pub fn run<R: Receiver>(&self, input: Input) -> Result<Option<Reply>> {
+        if let Some(untrusted) = &self.settings.untrusted {
+            return Err(untrusted.failure().into());
+        }
         let history = self.session.history();
         let mut plan = plan::build(self.settings, self.persona, input, history)?;
         if let Some(schema) = self.schema {
@@ -59,10 +62,17 @@ impl Call<'_> {
         let mut receiver = R::open(&self.settings.output)?;
         let (answer, value) = self.complete(&plan, &mut receiver)?;
         let cost = plan.cost(&answer);
-        if !answer.truncated || self.settings.output.allow_truncated {
+        // Delivered first, then recorded: an answer whose delivery failed for local I/O
+        // (`-o` unwritable, stdout full) is not recorded, so nothing reports a failure
+        // while keeping the exchange; one that cannot be recorded is already out.
+        let delivered = receiver.finish(&answer, &self.meta(&plan, cost));
+        let undelivered = delivered
+            .as_ref()
+            .is_err_and(|e| crate::error::classify(e).0 == crate::error::Kind::Io);
+        if !undelivered && (!answer.truncated || self.settings.output.allow_truncated) {
             self.session.record(&exchange_of(&plan, &answer, cost))?;
         }
-        receiver.finish(&answer, &self.meta(&plan, cost))?;
+        delivered?;
         Ok(Some(Reply {
             answer,
             value,

@@ -227,8 +227,11 @@ pub enum Command {
     Snippets,
     /// List models and aliases with provider, context window and prices
     Models,
-    /// Print every resolved setting and where it came from
-    Config,
+    /// Print every resolved setting and where it came from, or trust the project config
+    Config {
+        #[command(subcommand)]
+        action: Option<ConfigCommand>,
+    },
     /// Review a change (git diff BASE...HEAD, or a diff on stdin) into findings
     Review(Box<ReviewArgs>),
     /// Print a shell completion script (or write all of them into --dir)
@@ -240,6 +243,17 @@ pub enum Command {
         #[arg(long, value_name = "DIR", conflicts_with = "shell")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Trust this project's .cellmage/config.toml as it is now
+    ///
+    /// A project config's api_base, api_key_env, headers and [models.NAME] base_url,
+    /// provider and api_key_env are applied only once the file is trusted; a changed file is
+    /// untrusted again. The trust is recorded (path and SHA-256 of the content) in the data
+    /// dir. CI can set CELLMAGE_TRUST_PROJECT_CONFIG=1 instead.
+    Trust,
 }
 
 /// `cellmage review`: one LLM call over a change, findings out, an optional gate.

@@ -35,6 +35,8 @@ pub struct Printer {
     streaming: bool,
     last_byte: Option<u8>,
     received: usize,
+    /// Writing to stdout failed (not a broken pipe) while streaming.
+    broken: Option<std::io::Error>,
 }
 
 impl Printer {
@@ -54,6 +56,7 @@ impl Printer {
             selector,
             last_byte: None,
             received: 0,
+            broken: None,
         })
     }
 
@@ -78,7 +81,7 @@ impl Printer {
 
     /// Everything after the last byte arrived: extraction, files, the output itself, the
     /// status line, and the exit code of whatever failed.
-    pub fn finish(self, answer: &Answer, meta: &Meta) -> Result<()> {
+    pub fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
         self.clear_spinner();
         let blocks = extract::parse(&answer.text);
         let blocked = answer.truncated && !self.opts.allow_truncated;
@@ -98,9 +101,18 @@ impl Printer {
             }
         }
         let text = self.render(answer, &blocks, extracted.as_deref(), &written, meta);
-        match (&self.opts.output, &failure) {
-            (Some(file), None) => files::write_output(file, text.as_bytes(), self.opts.mkdir)?,
-            _ => self.emit(&text)?,
+        let written_to_file = match (&self.opts.output, &failure) {
+            (Some(file), None) => files::write_output(file, text.as_bytes(), self.opts.mkdir)
+                .map_err(|e| failure = Some(e))
+                .is_ok(),
+            _ => false,
+        };
+        if !written_to_file {
+            if let Some(e) = self.broken.take() {
+                failure = Some(stdout_failure(e));
+            } else if let Err(e) = self.emit(&text) {
+                failure.get_or_insert(e);
+            }
         }
         if self.opts.status_line {
             eprintln!("{}", StatusLine::of(answer, meta).render());
@@ -140,14 +152,28 @@ impl Printer {
     /// missing final newline is added.
     fn emit(&self, text: &str) -> Result<()> {
         let mut out = std::io::stdout().lock();
-        if !self.streaming {
-            out.write_all(text.as_bytes())?;
+        let written = if !self.streaming {
+            out.write_all(text.as_bytes())
         } else if self.last_byte.is_some_and(|b| b != b'\n') {
-            out.write_all(b"\n")?;
-        }
-        out.flush()?;
-        Ok(())
+            out.write_all(b"\n")
+        } else {
+            Ok(())
+        };
+        written.and_then(|()| out.flush()).map_err(stdout_failure)
     }
+}
+
+/// A failed write to stdout: a broken pipe stays one (the reader went away, exit 0);
+/// anything else (`>/dev/full`) is a local I/O failure, exit 11.
+fn stdout_failure(err: std::io::Error) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        return err.into();
+    }
+    Failure::new(
+        Kind::Io,
+        format!("cannot write the answer to stdout: {err}"),
+    )
+    .into()
 }
 
 /// `--write-files`: the blocks that have a path, written under DIR, each listed on stderr.
@@ -225,8 +251,15 @@ impl Sink for Printer {
         self.received += text.len();
         if self.streaming {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return Err(e);
+                }
+                // stdout is full or gone: take the rest of the answer, then fail (exit 11).
+                self.broken = Some(e);
+                self.streaming = false;
+                return Ok(());
+            }
             self.last_byte = text.as_bytes().last().copied().or(self.last_byte);
         } else {
             self.spin();

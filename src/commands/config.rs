@@ -61,6 +61,14 @@ pub fn run(s: &Settings) -> Result<()> {
         .map(|d| d.display().to_string())
         .unwrap_or("-".into());
     out.push_str(&format!("{:<16} {project}\n", "project_dir"));
+    if let Some(u) = &s.untrusted {
+        for key in &u.keys {
+            out.push_str(&format!(
+                "{:<16} {key} (project config, untrusted: not applied; cellmage config trust)\n",
+                "untrusted"
+            ));
+        }
+    }
     for dir in &p.personas_dirs {
         out.push_str(&format!("{:<16} {}\n", "personas_dir", dir.display()));
     }
@@ -68,6 +76,17 @@ pub fn run(s: &Settings) -> Result<()> {
         out.push_str(&format!("{:<16} {}\n", "snippets_dir", dir.display()));
     }
     print(&out)
+}
+
+/// `cellmage config trust`: trusts the project config as it is now.
+pub fn trust(s: &Settings) -> Result<()> {
+    let Some(dir) = &s.paths.project_dir else {
+        return Err(crate::error::usage("no project config to trust here")
+            .hint("run it inside a project that has .cellmage/config.toml")
+            .into());
+    };
+    let path = crate::settings::trust(&dir.join("config.toml"), &s.paths.data_dir)?;
+    print(&format!("trusted {}\n", path.display()))
 }
 
 /// A provider's base URL and key (never the key itself): `api_base`/`api_key` for the

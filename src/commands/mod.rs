@@ -9,7 +9,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::cli::Command;
+use crate::cli::{Command, ConfigCommand};
 use crate::settings::Settings;
 
 pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
@@ -17,7 +17,10 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
         Command::Personas { action } => personas::run(action, settings),
         Command::Snippets => personas::snippets(settings),
         Command::Models => config::models(settings),
-        Command::Config => config::run(settings),
+        Command::Config { action: None } => config::run(settings),
+        Command::Config {
+            action: Some(ConfigCommand::Trust),
+        } => config::trust(settings),
         Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
         Command::History(action) => history::run(action, settings),
         Command::Review(args) => crate::review::run(&args, settings),

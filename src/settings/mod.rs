@@ -19,8 +19,10 @@ use crate::secret::Secret;
 
 mod config_file;
 mod key_command;
+mod trust;
 
 pub use key_command::key_from_command;
+pub use trust::{TRUST_VARIABLE, Untrusted, trust};
 
 pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, load_alias_file};
 
@@ -197,6 +199,8 @@ pub struct Connection {
 /// Everything one invocation needs to know, validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// A project config whose sending-related keys are held back until it is trusted.
+    pub untrusted: Option<Untrusted>,
     /// The environment variables context sources declare (tokens, endpoints).
     pub source_vars: crate::context::Vars,
     pub model: Sourced<String>,
@@ -295,13 +299,18 @@ fn seconds(value: f64, what: &str) -> Result<Duration> {
 impl Settings {
     pub fn resolve(ask: &AskArgs, env: &Env) -> Result<Settings> {
         let paths = resolve_paths(env)?;
-        let layers = Layers {
+        let mut layers = Layers {
             user: ConfigFile::load(&paths.config_dir.join("config.toml"))?.unwrap_or_default(),
             project: match &paths.project_dir {
                 Some(dir) => ConfigFile::load(&dir.join("config.toml"))?.unwrap_or_default(),
                 None => ConfigFile::default(),
             },
         };
+        let untrusted = paths.project_dir.as_ref().and_then(|dir| {
+            let opted_in = trust::opts_in(env.get(trust::TRUST_VARIABLE));
+            let path = dir.join("config.toml");
+            trust::hold_back(&mut layers.project, &path, &paths.data_dir, opted_in)
+        });
         let model = layered(
             ask.call.model.clone().map(|m| (m, "--model")),
             env_str(env, &["CELLMAGE_DEFAULT_MODEL", "CELLMAGE_MODEL"]),
@@ -346,6 +355,7 @@ impl Settings {
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_TOTAL_TIMEOUT_SECS, Source::Default));
         Ok(Settings {
+            untrusted,
             provider: match layered(
                 ask.call.provider.clone().map(|p| (p, "--provider")),
                 env_str(env, &["CELLMAGE_PROVIDER"]),

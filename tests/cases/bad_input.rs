@@ -671,8 +671,8 @@ fn a_full_disk_on_stdout_is_an_error_not_a_panic() {
     let out = env.cmd().arg("hi").stdout(full).output().unwrap();
     let run = Run::from(out);
     assert_no_panic("stdout full", &run);
-    // No exit code of SPEC §6 names a local write failure; 1 is the catch-all.
-    assert_eq!(run.code, 1, "{}", run.stderr);
+    // A local I/O failure: exit 11.
+    assert_eq!(run.code, 11, "{}", run.stderr);
     assert!(
         run.stderr.starts_with(
             "cellmage: error: cannot write the answer to stdout: No space left on device"
