@@ -52,6 +52,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--continue', '--continue', [CompletionResultType]::ParameterName, 'Continue the most recent conversation')
             [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Neither load nor record any conversation')
             [CompletionResult]::new('--no-stream', '--no-stream', [CompletionResultType]::ParameterName, 'Ask for the whole answer at once instead of a stream')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Print the answer as it arrives even when stdout is not a terminal')
             [CompletionResult]::new('--mkdir', '--mkdir', [CompletionResultType]::ParameterName, 'Create missing parent directories of --output')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Let --write-files replace existing files')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object with the answer, blocks, usage, cost and timings')

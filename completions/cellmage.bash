@@ -179,7 +179,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
+            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -49,6 +49,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --continue 'Continue the most recent conversation'
             cand --no-history 'Neither load nor record any conversation'
             cand --no-stream 'Ask for the whole answer at once instead of a stream'
+            cand --stream 'Print the answer as it arrives even when stdout is not a terminal'
             cand --mkdir 'Create missing parent directories of --output'
             cand --force 'Let --write-files replace existing files'
             cand --json 'Print one JSON object with the answer, blocks, usage, cost and timings'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cellmage_global_optspecs
-    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
+    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= c/continue conversation= no-history no-stream stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
 end
 
 function __fish_cellmage_needs_command
@@ -48,6 +48,7 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -s v -l verbose -d 'Log 
 complete -c cellmage -n "__fish_cellmage_needs_command" -s c -l continue -d 'Continue the most recent conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-history -d 'Neither load nor record any conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-stream -d 'Ask for the whole answer at once instead of a stream'
+complete -c cellmage -n "__fish_cellmage_needs_command" -l stream -d 'Print the answer as it arrives even when stdout is not a terminal'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l mkdir -d 'Create missing parent directories of --output'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l force -d 'Let --write-files replace existing files'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l json -d 'Print one JSON object with the answer, blocks, usage, cost and timings'

@@ -99,6 +99,14 @@ pub struct AskArgs {
     #[arg(long)]
     pub no_stream: bool,
 
+    /// Print the answer as it arrives even when stdout is not a terminal
+    ///
+    /// On a terminal the answer is printed as it arrives. Into a pipe or a file it is held
+    /// until it is complete, so a broken stream is retried invisibly and a reader never gets
+    /// half an answer; --stream prints it as it arrives there too.
+    #[arg(long, conflicts_with = "no_stream")]
+    pub stream: bool,
+
     /// Print only code: first (default), last, all, a 1-based index or a language
     ///
     /// Give the selector with `=`: `-x=python`, `--extract=last`. A bare `-x` means `first`,

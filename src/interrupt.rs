@@ -5,7 +5,7 @@
 //! A panic (a bug) likewise ends the process the documented way: one error line, exit 1.
 
 use std::io::Write;
-use std::process::{Child, ExitStatus};
+use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::Kind;
@@ -41,15 +41,23 @@ fn children() -> MutexGuard<'static, Vec<(u64, Child)>> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A child's stdout and stderr, when piped.
+pub type Pipes = (Option<ChildStdout>, Option<ChildStderr>);
+
 /// A child process that an interrupt kills before cellmage exits. Dropping it kills the
 /// child if it is still running and reaps it.
 pub struct Killable(u64);
 
 impl Killable {
-    pub fn new(child: Child) -> Killable {
+    /// Starts `command` with its stdout and stderr taken out. The list stays locked from
+    /// before the start until the child is on it, so an interrupt always finds it.
+    pub fn spawn(command: &mut Command) -> std::io::Result<(Killable, Pipes)> {
+        let mut list = children();
+        let mut child = command.spawn()?;
+        let pipes = (child.stdout.take(), child.stderr.take());
         let id = NEXT_CHILD.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        children().push((id, child));
-        Killable(id)
+        list.push((id, child));
+        Ok((Killable(id), pipes))
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Child) -> T) -> Option<T> {

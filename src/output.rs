@@ -37,6 +37,22 @@ pub struct Printer {
     received: usize,
     /// Writing to stdout failed (not a broken pipe) while streaming.
     broken: Option<std::io::Error>,
+    /// `finish` was reached: the call did not fail on the way.
+    finished: bool,
+}
+
+impl Drop for Printer {
+    /// A call that failed after part of the answer was printed on a terminal: the error that
+    /// follows starts on a line of its own.
+    fn drop(&mut self) {
+        if !self.finished
+            && self.opts.terminal
+            && self.streaming
+            && self.last_byte.is_some_and(|b| b != b'\n')
+        {
+            let _ = writeln!(std::io::stderr());
+        }
+    }
 }
 
 impl Printer {
@@ -51,12 +67,16 @@ impl Printer {
             files::check_dir(dir)?;
         }
         Ok(Printer {
-            streaming: opts.extract.is_none() && !opts.json && opts.output.is_none(),
+            streaming: opts.incremental
+                && opts.extract.is_none()
+                && !opts.json
+                && opts.output.is_none(),
             opts: opts.clone(),
             selector,
             last_byte: None,
             received: 0,
             broken: None,
+            finished: false,
         })
     }
 
@@ -114,8 +134,11 @@ impl Printer {
                 failure.get_or_insert(e);
             }
         }
+        self.finished = true;
         if self.opts.status_line {
-            eprintln!("{}", StatusLine::of(answer, meta).render());
+            let mut line = StatusLine::of(answer, meta);
+            line.ok = failure.is_none() && (!answer.truncated || self.opts.allow_truncated);
+            eprintln!("{}", line.render());
         }
         if answer.truncated && !blocked {
             eprintln!(
@@ -276,6 +299,8 @@ pub struct StatusLine {
     pub output_tokens: Option<u64>,
     pub cost: Option<f64>,
     pub retries: u32,
+    /// The call succeeded: `✓`; failed or cut off: `✗`.
+    pub ok: bool,
 }
 
 impl StatusLine {
@@ -287,6 +312,7 @@ impl StatusLine {
             output_tokens: answer.usage.map(|u| u.output_tokens),
             cost: meta.cost,
             retries: answer.retries,
+            ok: !answer.truncated,
         }
     }
 
@@ -304,8 +330,9 @@ impl StatusLine {
             1 => " • 1 retry".to_string(),
             n => format!(" • {n} retries"),
         };
+        let mark = if self.ok { '✓' } else { '✗' };
         format!(
-            "✓ {} • {:.2}s • {tokens} • {cost}{retries}",
+            "{mark} {} • {:.2}s • {tokens} • {cost}{retries}",
             self.model, self.seconds
         )
     }
@@ -333,6 +360,7 @@ mod tests {
             output_tokens: Some(20),
             cost: Some(0.000123),
             retries: 0,
+            ok: true,
         };
         assert_eq!(
             s.render(),
@@ -348,5 +376,7 @@ mod tests {
             s.render(),
             "✓ gpt-4.1-mini • 1.23s • tokens unknown • cost unknown • 2 retries"
         );
+        let s = StatusLine { ok: false, ..s };
+        assert!(s.render().starts_with("✗ gpt-4.1-mini"));
     }
 }

@@ -19,16 +19,16 @@ const POLL: Duration = Duration::from_millis(20);
 /// is still running after `limit` (it is then killed) is a configuration error (exit 2)
 /// quoting its stderr.
 pub fn key_from_command(command: &str, limit: Duration) -> Result<Secret> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
-    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
-    let child = Killable::new(child);
+    let spawned = Killable::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let (child, (stdout, stderr)) =
+        spawned.map_err(|e| usage(format!("cannot run api_key_cmd: {e}")))?;
     let (stdout, stderr) = (drain(stdout), drain(stderr));
     let started = Instant::now();
     let status = loop {

@@ -40,6 +40,7 @@ pub struct Env {
     pub cwd: PathBuf,
     pub stderr_is_tty: bool,
     pub stdin_is_tty: bool,
+    pub stdout_is_tty: bool,
 }
 
 impl Env {
@@ -52,6 +53,7 @@ impl Env {
             cwd: std::env::current_dir().context("cannot read the working directory")?,
             stderr_is_tty: std::io::stderr().is_terminal(),
             stdin_is_tty: std::io::stdin().is_terminal(),
+            stdout_is_tty: std::io::stdout().is_terminal(),
         })
     }
 
@@ -184,6 +186,10 @@ pub struct OutputOptions {
     pub status_line: bool,
     pub spinner: bool,
     pub verbose: u8,
+    /// Print the answer as it arrives: stdout is a terminal, or `--stream`.
+    pub incremental: bool,
+    /// stdout is a terminal.
+    pub terminal: bool,
 }
 
 /// One provider's base URL and key, as flags, environment and config set them.
@@ -431,6 +437,8 @@ impl Settings {
                 json: ask.json,
                 status_line: ask.call.stats || (env.stderr_is_tty && !ask.json),
                 spinner: env.stderr_is_tty,
+                incremental: ask.stream || env.stdout_is_tty,
+                terminal: env.stdout_is_tty,
                 verbose: ask.call.verbose,
             },
             dry_run: ask.call.dry_run,

@@ -120,7 +120,7 @@ fn assert_nothing_recorded(env: &TestEnv) {
 fn ctrl_c_during_a_stream_exits_130_and_records_nothing() {
     let server = FakeServer::start(vec![Reply::stalled_stream(&[STREAMED], LONG)]);
     let env = TestEnv::new().with_server(&server);
-    let child = spawn(&env, &["--conversation", "work", "hi"]);
+    let child = spawn(&env, &["--stream", "--conversation", "work", "hi"]);
     let (code, stdout, stderr) = interrupt(child, |out| out.contains(STREAMED));
     assert_eq!(code, 130, "{stderr}");
     assert_eq!(stdout, STREAMED);

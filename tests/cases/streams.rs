@@ -19,13 +19,13 @@ fn a_cut_before_any_text_is_retried_and_succeeds() {
 }
 
 #[test]
-fn a_cut_after_text_is_exit_7_and_not_retried() {
+fn with_stream_a_cut_after_text_is_exit_7_and_not_retried() {
     let server = FakeServer::start(vec![
         Reply::cut_stream(&["half an ", "ans"]),
         Reply::openai_stream(&["never sent"]),
     ]);
     let env = TestEnv::new().with_server(&server);
-    let run = env.run(&["hi"]);
+    let run = env.run(&["--stream", "hi"]);
     run.fails(7, INCOMPLETE);
     assert_eq!(
         run.stdout, "half an ans",
@@ -90,7 +90,7 @@ fn an_error_inside_the_stream_is_exit_8_with_the_providers_message() {
         &sse(&json!({"error": {"message": "Overloaded, try again", "type": "server_error"}})),
     ])]);
     let env = TestEnv::new().with_server(&server);
-    let run = env.run(&["hi"]);
+    let run = env.run(&["--stream", "hi"]);
     run.fails(8, "the provider reported an error: Overloaded, try again");
     assert_eq!(run.stdout, "par");
 }
@@ -182,7 +182,7 @@ fn a_chunked_stream_dropped_mid_chunk_is_exit_7() {
     bytes.extend_from_slice(b"400\r\ndata: {\"cho");
     let server = FakeServer::start(vec![Reply::Raw(bytes), Reply::openai_stream(&["never"])]);
     let env = TestEnv::new().with_server(&server);
-    let run = env.run(&["hi"]);
+    let run = env.run(&["--stream", "hi"]);
     run.fails(7, "the connection broke while reading the answer");
     assert_eq!(run.stdout, "partial");
     assert_eq!(server.hits(), 1);
@@ -233,4 +233,35 @@ fn a_cut_after_text_is_retried_when_nothing_was_shown_yet() {
     assert!(run.stdout.contains("second = 2"), "{}", run.stdout);
     assert!(!run.stdout.contains("first"), "{}", run.stdout);
     assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn into_a_pipe_a_cut_after_text_is_retried_invisibly() {
+    let server = FakeServer::start(vec![
+        Reply::cut_stream(&["half an ", "ans"]),
+        Reply::openai_stream(&["the whole ", "answer"]),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let run = env.run(&["hi"]);
+    run.ok("the whole answer\n");
+    assert_eq!(server.hits(), 2);
+}
+
+#[test]
+fn into_a_pipe_a_failed_stream_leaves_stdout_empty() {
+    let server = FakeServer::start(vec![Reply::raw_sse(&[
+        &sse(&json!({"choices": [{"delta": {"content": "par"}}]})),
+        &sse(&json!({"error": {"message": "Overloaded, try again", "type": "server_error"}})),
+    ])]);
+    let env = TestEnv::new().with_server(&server);
+    let run = env.run(&["hi"]);
+    run.fails(8, "the provider reported an error: Overloaded, try again");
+    assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn stream_conflicts_with_no_stream() {
+    let env = TestEnv::new();
+    env.run(&["--stream", "--no-stream", "hi"])
+        .fails(2, "cannot be used with");
 }

@@ -18,7 +18,7 @@ fn timed(env: &TestEnv, args: &[&str]) -> (Run, Duration) {
 fn a_stream_stalled_after_text_ends_with_exit_7_soon_after_the_limit() {
     let server = FakeServer::start(vec![Reply::stalled_stream(&["begun"], LONG)]);
     let env = TestEnv::new().with_server(&server);
-    let (run, took) = timed(&env, &["--timeout", "1", "hi"]);
+    let (run, took) = timed(&env, &["--stream", "--timeout", "1", "hi"]);
     run.fails(7, "the answer stalled: no data for 1s");
     assert_eq!(run.stdout, "begun");
     assert!(

@@ -80,3 +80,31 @@ fn a_streamed_answer_shows_no_spinner() {
     assert!(screen.starts_with("plain answer"), "{screen:?}");
     assert!(!screen.contains("receiving…"), "{screen:?}");
 }
+
+#[test]
+fn a_broken_stream_error_starts_on_a_new_line() {
+    let server = FakeServer::start(vec![Reply::cut_stream(&["half an ", "ans"])]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["hi"]);
+    assert_eq!(code, 7, "{screen}");
+    assert!(
+        screen.starts_with("half an ans\r\ncellmage: error: "),
+        "{screen:?}"
+    );
+}
+
+#[test]
+fn a_truncated_or_failed_call_shows_a_cross() {
+    let server = FakeServer::start(vec![
+        Reply::openai_stream_finish(&["cut"], "length"),
+        Reply::openai_stream(&["no code here"]),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["hi"]);
+    assert_eq!(code, 4, "{screen}");
+    assert!(screen.contains("✗ fake-model • "), "{screen:?}");
+    assert!(!screen.contains('✓'), "{screen:?}");
+    let (code, screen) = on_a_tty(&env, &["-x", "hi"]);
+    assert_eq!(code, 3, "{screen}");
+    assert!(screen.contains("✗ fake-model • "), "{screen:?}");
+}
