@@ -1,6 +1,7 @@
 //! cellmage as a library: the rooms of the program, used by the binary (`main.rs`) and by
 //! the integration tests. `run::run` is one invocation.
 
+pub mod bounded;
 pub mod call;
 pub mod cli;
 pub mod commands;

@@ -97,6 +97,12 @@ pub fn parse(text: &str, fallback_name: &str, origin: Origin) -> Result<Persona>
             ))
         })?),
     };
+    if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
+        return Err(usage(format!(
+            "persona {origin}: temperature must be between 0 and 2, not {t}"
+        ))
+        .into());
+    }
     Ok(Persona {
         name,
         description,
@@ -141,8 +147,12 @@ fn file_stem(path: &Path) -> String {
 }
 
 fn read_file(path: &Path, name: &str) -> Result<Persona> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| usage(format!("cannot read persona file {}: {e}", path.display())))?;
+    let text = crate::bounded::read_settings_file(path, "persona file")?.ok_or_else(|| {
+        usage(format!(
+            "cannot read persona file {}: not found",
+            path.display()
+        ))
+    })?;
     parse(&text, name, Origin::File(path.to_path_buf()))
 }
 

@@ -1,5 +1,5 @@
-//! The size budget: one snippet, and all snippets together, are refused before they are read
-//! when too large.
+//! The size budget: one snippet, and all snippets together, are refused when too large;
+//! sizes are counted by reading (at most one byte past the limit), never taken from metadata.
 
 use std::path::Path;
 
@@ -11,6 +11,16 @@ use crate::error::usage;
 pub const MAX_FILE_BYTES: u64 = 32 * 1024 * 1024;
 /// All snippets together.
 pub const MAX_TOTAL_BYTES: u64 = 128 * 1024 * 1024;
+
+/// Exit 2: `what` holds more than one snippet may (found by reading, not by its size).
+pub fn too_large(what: &Path) -> crate::error::Failure {
+    usage(format!(
+        "snippet {} is too large (more than {} MiB)",
+        what.display(),
+        MAX_FILE_BYTES >> 20
+    ))
+    .hint("give a smaller file, or a part of it on stdin")
+}
 
 /// Counts bytes read so that a huge context is refused before it is read.
 #[derive(Debug, Default)]

@@ -11,8 +11,14 @@ impl Source for File {
         "file"
     }
 
+    /// Anything the name reaches, even when it cannot be read (a symlink loop, a
+    /// directory without permission), so the error says why rather than "not found"; a
+    /// dangling symlink reaches nothing.
     fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
-        reader.paths.cwd.join(spec).exists()
+        match std::fs::metadata(reader.paths.cwd.join(spec)) {
+            Ok(_) => true,
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        }
     }
 
     fn read(&self, spec: &str, reader: &mut Reader<'_>) -> Result<Vec<Snippet>> {

@@ -15,7 +15,6 @@ mod stdin;
 mod text;
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
@@ -136,11 +135,15 @@ pub fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
     if stdin_is_tty {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
-    std::io::stdin()
-        .lock()
-        .read_to_end(&mut bytes)
-        .map_err(|e| usage(format!("cannot read stdin: {e}")))?;
+    let bytes = crate::bounded::read_at_most(std::io::stdin().lock(), budget::MAX_FILE_BYTES)
+        .map_err(|e| usage(format!("cannot read stdin: {e}")))?
+        .ok_or_else(|| {
+            usage(format!(
+                "stdin is too large (more than {} MiB)",
+                budget::MAX_FILE_BYTES >> 20
+            ))
+            .hint("pipe a smaller part, or name the files with --snippet")
+        })?;
     let text = String::from_utf8(bytes).map_err(|_| usage("stdin is not UTF-8 text"))?;
     Ok(Some(text).filter(|t| !t.trim().is_empty()))
 }

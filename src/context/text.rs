@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
+use super::budget::{MAX_FILE_BYTES, too_large};
 use super::{Budget, Snippet};
 use crate::error::usage;
 
@@ -16,12 +17,36 @@ pub fn text_of(bytes: Vec<u8>) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// A whole file as UTF-8 text (the prompt file): unreadable or not UTF-8 is an error.
+/// A whole file as UTF-8 text (the prompt file): unreadable, over the size limit or not
+/// UTF-8 is an error.
 pub fn read_text(path: &Path) -> Result<String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let bytes = crate::bounded::read_file_at_most(path, MAX_FILE_BYTES)
+        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?
+        .ok_or_else(|| {
+            usage(format!(
+                "{} is too large (more than {} MiB)",
+                path.display(),
+                MAX_FILE_BYTES >> 20
+            ))
+        })?;
     String::from_utf8(bytes)
         .map_err(|_| usage(format!("{} is not UTF-8 text", path.display())).into())
+}
+
+/// A snippet file's bytes, read up to the one-file limit (whatever its metadata says) and
+/// then taken from the budget.
+fn read_bounded(path: &Path, budget: &mut Budget) -> Result<Vec<u8>> {
+    // A regular file that says it is too large is refused before it is read, by its size.
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.len() > MAX_FILE_BYTES
+    {
+        budget.take(path, meta.len())?;
+    }
+    let bytes = crate::bounded::read_file_at_most(path, MAX_FILE_BYTES)
+        .map_err(|e| usage(format!("cannot read snippet {}: {e}", path.display())))?
+        .ok_or_else(|| too_large(path))?;
+    budget.take(path, bytes.len() as u64)?;
+    Ok(bytes)
 }
 
 /// Reads a file named explicitly: missing, unreadable or binary is an error.
@@ -31,11 +56,7 @@ pub fn read_file(
     label: &str,
     budget: &mut Budget,
 ) -> Result<Snippet> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| usage(format!("cannot read snippet {}: {e}", path.display())))?;
-    budget.take(path, meta.len())?;
-    let bytes = std::fs::read(path)
-        .map_err(|e| usage(format!("cannot read snippet {}: {e}", path.display())))?;
+    let bytes = read_bounded(path, budget)?;
     let text = text_of(bytes).ok_or_else(|| {
         usage(format!("snippet {} is a binary file", path.display()))
             .hint("only text files can be sent as snippets")
@@ -66,10 +87,7 @@ pub fn walk(
     }
     let mut out = Vec::with_capacity(files.len());
     for (path, label) in files {
-        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        budget.take(&path, len)?;
-        let bytes = std::fs::read(&path)
-            .map_err(|e| usage(format!("cannot read snippet {}: {e}", path.display())))?;
+        let bytes = read_bounded(&path, budget)?;
         if let Some(text) = text_of(bytes) {
             out.push(Snippet::new(kind, label, text));
         }

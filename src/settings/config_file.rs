@@ -101,14 +101,8 @@ impl ModelConfig {
 impl ConfigFile {
     /// Reads a config file; a missing file is an empty config, a broken one is exit 2.
     pub fn load(path: &Path) -> Result<Option<ConfigFile>> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(
-                    usage(format!("cannot read config file {}: {e}", path.display())).into(),
-                );
-            }
+        let Some(text) = crate::bounded::read_settings_file(path, "config file")? else {
+            return Ok(None);
         };
         let parsed = toml::from_str(&text).map_err(|e| {
             let msg = e.to_string().replace('\n', " ");
@@ -124,9 +118,9 @@ impl ConfigFile {
 
 /// A CellMage alias file: YAML `alias: full-name` pairs (an empty file is no aliases).
 pub fn load_alias_file(path: &Path) -> Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let text = crate::bounded::read_settings_file(path, "model alias file")?.ok_or_else(|| {
         usage(format!(
-            "cannot read model alias file {}: {e}",
+            "cannot read model alias file {}: not found",
             path.display()
         ))
     })?;

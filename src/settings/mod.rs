@@ -290,16 +290,29 @@ fn env_str(env: &Env, names: &[&'static str]) -> Option<(String, String)> {
         .map(|(n, v)| (v.to_string(), n.to_string()))
 }
 
-fn seconds(value: f64, what: &str) -> Result<Duration> {
+/// `value` seconds; `from` names the config file it came from, if any (see `in_file`).
+fn seconds(value: f64, what: &str, from: &str) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
         .ok_or_else(|| {
             usage(format!(
-                "{what} must be a positive number of seconds, not {value}"
+                "{what} must be a positive number of seconds, not {value}{from}"
             ))
             .into()
         })
+}
+
+/// ` (in FILE)` for a value from a config file, so that an invalid one names its file.
+fn in_file(source: &Source, paths: &Paths) -> String {
+    let dir = match source {
+        Source::UserConfig => Some(&paths.config_dir),
+        Source::ProjectConfig => paths.project_dir.as_ref(),
+        _ => None,
+    };
+    dir.map_or(String::new(), |d| {
+        format!(" (in {})", d.join("config.toml").display())
+    })
 }
 
 impl Settings {
@@ -342,12 +355,25 @@ impl Settings {
             && !(0.0..=2.0).contains(&t.value)
         {
             return Err(usage(format!(
-                "temperature must be between 0 and 2, not {}",
-                t.value
+                "temperature must be between 0 and 2, not {}{}",
+                t.value,
+                in_file(&t.source, &paths)
             ))
             .into());
         }
         temperature = temperature.filter(|t| t.value.is_finite());
+        let max_tokens = layered(
+            ask.call.max_tokens.map(|t| (t, "--max-tokens")),
+            env_parsed(env, "CELLMAGE_MAX_TOKENS")?,
+            layers.pick(|c| c.max_tokens),
+        );
+        if let Some(t) = max_tokens.as_ref().filter(|t| t.value == 0) {
+            return Err(usage(format!(
+                "max_tokens must be at least 1, not 0{}",
+                in_file(&t.source, &paths)
+            ))
+            .into());
+        }
         let timeout = layered(
             ask.call.timeout.map(|t| (t, "--timeout")),
             env_parsed(env, "CELLMAGE_TIMEOUT")?,
@@ -383,11 +409,7 @@ impl Settings {
                 layers.pick(|c| c.persona.clone()),
             ),
             temperature,
-            max_tokens: layered(
-                ask.call.max_tokens.map(|t| (t, "--max-tokens")),
-                env_parsed(env, "CELLMAGE_MAX_TOKENS")?,
-                layers.pick(|c| c.max_tokens),
-            ),
+            max_tokens,
             params: resolve_params(&ask.call.param, &layers),
             stream: layered(
                 ask.no_stream.then_some((false, "--no-stream")),
@@ -395,9 +417,16 @@ impl Settings {
                 layers.pick(|c| c.stream),
             )
             .unwrap_or_else(|| Sourced::new(true, Source::Default)),
-            timeout: Sourced::new(seconds(timeout.value, "timeout")?, timeout.source),
+            timeout: Sourced::new(
+                seconds(timeout.value, "timeout", &in_file(&timeout.source, &paths))?,
+                timeout.source,
+            ),
             total_timeout: Sourced::new(
-                seconds(total_timeout.value, "total_timeout")?,
+                seconds(
+                    total_timeout.value,
+                    "total_timeout",
+                    &in_file(&total_timeout.source, &paths),
+                )?,
                 total_timeout.source,
             ),
             retries: layered(
@@ -414,6 +443,7 @@ impl Settings {
                 )
                 .map_or(DEFAULT_RETRY_BACKOFF_SECS, |s| s.value),
                 "retry_backoff",
+                "",
             )?,
             retry_max_wait: seconds(
                 layered(
@@ -423,6 +453,7 @@ impl Settings {
                 )
                 .map_or(DEFAULT_RETRY_MAX_WAIT_SECS, |s| s.value),
                 "retry_max_wait",
+                "",
             )?,
             conversation: resolve_conversation(ask, env),
             aliases: resolve_aliases(env, &layers)?,

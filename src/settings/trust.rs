@@ -102,7 +102,8 @@ pub fn opts_in(value: Option<&str>) -> bool {
 
 /// `SHA256 PATH` for the file as it is now, or `None` when it cannot be read.
 fn entry(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
+    let bytes =
+        crate::bounded::read_file_at_most(path, crate::bounded::MAX_SETTINGS_FILE_BYTES).ok()??;
     let path = std::fs::canonicalize(path).ok()?;
     let digest = ring::digest::digest(&ring::digest::SHA256, &bytes);
     let mut hex = String::new();

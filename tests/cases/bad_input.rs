@@ -8,7 +8,8 @@ use std::time::SystemTime;
 use crate::common::{FakeServer, Reply, Run, TestEnv};
 
 /// Something a case puts in place first. Paths starting `cfg/` are in the user config
-/// directory, the others in the working directory. `{cwd}` in a value is the working dir.
+/// directory, the others in the working directory. `{cwd}` in a value is the working dir;
+/// `{cfg}` in a message is the user config directory.
 enum Setup {
     File(&'static str, &'static [u8]),
     Dir(&'static str),
@@ -324,7 +325,7 @@ const CASES: &[Case] = &[
         args: &["hi"],
         stdin: b"",
         code: 2,
-        message: "timeout must be a positive number of seconds, not -3",
+        message: "timeout must be a positive number of seconds, not -3 (in {cfg}/config.toml)",
     },
     Case {
         name: "config file not UTF-8",
@@ -546,6 +547,97 @@ const CASES: &[Case] = &[
         message: "the following required arguments were not provided",
     },
     Case {
+        name: "snippet from a device that never ends",
+        setup: &[],
+        args: &["--snippet", "/dev/zero", "hi"],
+        stdin: b"",
+        code: 2,
+        message: "snippet /dev/zero is too large (more than 32 MiB)",
+    },
+    Case {
+        name: "prompt file from a device that never ends",
+        setup: &[],
+        args: &["--prompt-file", "/dev/zero"],
+        stdin: b"",
+        code: 2,
+        message: "/dev/zero is too large (more than 32 MiB)",
+    },
+    Case {
+        name: "config file that never ends",
+        setup: &[Link("cfg/config.toml", "/dev/zero")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "cannot read config file {cfg}/config.toml: larger than 1 MiB",
+    },
+    Case {
+        name: "alias file that never ends",
+        setup: &[Env("CELLMAGE_MODEL_MAPPINGS_FILE", "/dev/zero")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "cannot read model alias file /dev/zero: larger than 1 MiB",
+    },
+    Case {
+        name: "persona file that never ends",
+        setup: &[Link("endless.md", "/dev/zero")],
+        args: &["-p", "./endless.md", "hi"],
+        stdin: b"",
+        code: 2,
+        message: "cannot read persona file ./endless.md: larger than 1 MiB",
+    },
+    Case {
+        name: "snippet is a symlink loop",
+        setup: &[Link("loop.txt", "loop.txt")],
+        args: &["--snippet", "loop.txt", "hi"],
+        stdin: b"",
+        code: 2,
+        message: "cannot read snippet",
+    },
+    Case {
+        name: "max tokens zero",
+        setup: &[],
+        args: &["--max-tokens", "0", "hi"],
+        stdin: b"",
+        code: 2,
+        message: "max_tokens must be at least 1, not 0",
+    },
+    Case {
+        name: "max tokens zero in the config names the file",
+        setup: &[File("cfg/config.toml", b"max_tokens = 0\n")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "max_tokens must be at least 1, not 0 (in {cfg}/config.toml)",
+    },
+    Case {
+        name: "temperature out of range in the config names the file",
+        setup: &[File("cfg/config.toml", b"temperature = 7.0\n")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "temperature must be between 0 and 2, not 7 (in {cfg}/config.toml)",
+    },
+    Case {
+        name: "persona temperature out of range",
+        setup: &[File("hot7.md", b"---\ntemperature: 7\n---\nYou help.\n")],
+        args: &["-p", "./hot7.md", "hi"],
+        stdin: b"",
+        code: 2,
+        message: "hot7.md: temperature must be between 0 and 2, not 7",
+    },
+    Case {
+        name: "untrusted project config choosing where requests go",
+        setup: &[File(
+            ".cellmage/config.toml",
+            b"api_base = \"http://collector.invalid/v1\"\napi_key_env = \"GITHUB_TOKEN\"\n",
+        )],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "sets api_base, api_key_env, which decide where requests go",
+    },
+    Case {
         name: "show an unknown persona",
         setup: &[],
         args: &["personas", "show", "nosuch"],
@@ -623,11 +715,12 @@ fn every_bad_input_is_a_clear_error_and_changes_nothing() {
         assert_eq!(run.code, case.code, "{}: {}", case.name, run.stderr);
         assert_eq!(run.stdout, "", "{}", case.name);
         let first = run.stderr.lines().next().unwrap_or_default();
+        let wanted = case.message.replace("{cfg}", env.config.to_str().unwrap());
         assert!(
-            first.starts_with("cellmage: error: ") && first.contains(case.message),
+            first.starts_with("cellmage: error: ") && first.contains(&wanted),
             "{}: wanted {:?} in\n{}",
             case.name,
-            case.message,
+            wanted,
             run.stderr
         );
         assert!(
@@ -691,4 +784,36 @@ fn help_and_version_still_exit_0() {
     let run = env.run(&["--help"]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Exit codes:"));
+}
+
+#[test]
+fn a_stdin_that_never_ends_is_refused_at_the_limit() {
+    use std::io::Write;
+    let env = TestEnv::new();
+    let mut child = env
+        .cmd()
+        .args(["--model", "echo", "hi"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let block = vec![b'y'; 64 * 1024];
+        let mut sent = 0u64;
+        while stdin.write_all(&block).is_ok() {
+            sent += block.len() as u64;
+            if sent > 256 << 20 {
+                break;
+            }
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    let sent = writer.join().unwrap();
+    let run = Run::from(out);
+    assert_no_panic("endless stdin", &run);
+    run.fails(2, "stdin is too large (more than 32 MiB)");
+    assert!(sent < 256 << 20, "cellmage kept reading: {sent} bytes");
 }
