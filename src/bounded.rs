@@ -30,7 +30,9 @@ pub fn read_settings_file(path: &Path, what: &str) -> anyhow::Result<Option<Stri
     let bytes = match read_file_at_most(path, MAX_SETTINGS_FILE_BYTES) {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
-            return Err(failed(format!("larger than {} MiB", MAX_SETTINGS_FILE_BYTES >> 20)).into());
+            return Err(
+                failed(format!("larger than {} MiB", MAX_SETTINGS_FILE_BYTES >> 20)).into(),
+            );
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(failed(e.to_string()).into()),

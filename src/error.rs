@@ -30,7 +30,7 @@ pub enum Kind {
     /// Writing an output file or the conversation store failed: disk full, read-only,
     /// permission denied. (Reading a file the user named is `Usage`.)
     Io,
-    /// Ctrl-C.
+    /// Ctrl-C, SIGTERM or SIGHUP.
     Interrupted,
 }
 
@@ -66,7 +66,10 @@ pub const TABLE: &[(u8, &str)] = &[
         11,
         "local I/O failure: cannot write an output file or the conversation store (disk full, read-only, permission denied)",
     ),
-    (130, "interrupted (Ctrl-C); nothing recorded"),
+    (
+        130,
+        "interrupted (Ctrl-C, SIGTERM, SIGHUP); nothing recorded",
+    ),
 ];
 
 impl Kind {
