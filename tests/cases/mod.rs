@@ -21,6 +21,7 @@ mod output_file;
 mod personas;
 mod prompt;
 mod providers;
+mod proxies;
 mod request;
 mod retries;
 mod review;

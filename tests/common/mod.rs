@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod proxy;
 pub mod server;
 
 use std::path::{Path, PathBuf};
