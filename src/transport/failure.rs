@@ -220,7 +220,7 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, conn: &Connection) -> A
                 conn.hints,
             ))
         }
-        ureq::Error::HostNotFound => unresolved(url),
+        ureq::Error::HostNotFound => unresolved(url, conn.hints),
         ureq::Error::ConnectionFailed => cannot_connect("connection failed"),
         ureq::Error::ConnectProxyFailed(why) => AttemptError::retry(
             Failure::new(
@@ -237,7 +237,9 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, conn: &Connection) -> A
                 std::io::ErrorKind::ConnectionRefused => cannot_connect("connection refused"),
                 std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, conn),
                 // std's getaddrinfo failure has no kind of its own, only this wording
-                _ if io.to_string().starts_with("failed to lookup address") => unresolved(url),
+                _ if io.to_string().starts_with("failed to lookup address") => {
+                    unresolved(url, conn.hints)
+                }
                 _ => AttemptError::retry(Failure::new(
                     Kind::Network,
                     format!(
@@ -260,15 +262,16 @@ fn host_of(url: &str) -> String {
 }
 
 /// The name did not resolve: a typo, no network, or a DNS outage. Retried, as DNS flaps.
-fn unresolved(url: &str) -> AttemptError {
+fn unresolved(url: &str, hints: &Hints) -> AttemptError {
     AttemptError::retry(
         Failure::new(
             Kind::Network,
             format!("cannot resolve host {} (for {url})", host_of(url)),
         )
-        .hint(
-            "check the host name in the URL (--api-base / CELLMAGE_API_BASE), the network and DNS",
-        ),
+        .hint(format!(
+            "is the host name right? {}; else check the network and DNS",
+            hints.url
+        )),
     )
 }
 

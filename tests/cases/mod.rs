@@ -31,6 +31,7 @@ mod secrets;
 mod snippets;
 mod streams;
 mod timeouts;
+mod tls;
 mod transport;
 mod tty;
 mod write_files;

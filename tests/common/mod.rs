@@ -5,6 +5,7 @@
 pub mod files;
 pub mod proxy;
 pub mod server;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
