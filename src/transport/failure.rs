@@ -326,10 +326,32 @@ mod tests {
             (422, Kind::Rejected),
             (500, Kind::Server),
             (503, Kind::Server),
+            (408, Kind::Network),
         ];
         for (status, kind) in table {
             assert_eq!(status_failure(status, "", &HINTS).kind, kind, "{status}");
         }
+    }
+
+    #[test]
+    fn server_text_is_made_printable() {
+        let table = [
+            ("plain text, ünïcode ✓", "plain text, ünïcode ✓"),
+            ("\u{1b}[2Jclear", "\\x1b[2Jclear"),
+            ("\u{1b}]0;title\u{7}", "\\x1b]0;title\\x07"),
+            (
+                "nul\0cr\rdel\u{7f}c1\u{9b}",
+                "nul\\x00cr\\x0ddel\\x7fc1\\x9b",
+            ),
+            ("two\nlines\tand tab", "two lines and tab"),
+            ("rtl\u{202e}txt\u{2066}", "rtl\\u{202e}txt\\u{2066}"),
+        ];
+        for (raw, shown) in table {
+            assert_eq!(printable(raw), shown, "{raw:?}");
+        }
+        // JSON escapes the control character; the message decoded from it is escaped again
+        let f = status_failure(400, r#"{"error":{"message":"\u001b[31mred"}}"#, &HINTS);
+        assert_eq!(f.message, "request rejected (HTTP 400): \\x1b[31mred");
     }
 
     #[test]
