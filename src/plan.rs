@@ -357,6 +357,7 @@ pub fn build(
             max_wait: settings.retry_max_wait,
         },
         verbose: settings.output.verbose,
+        proxies: settings.proxies.clone(),
     };
     Ok(Plan {
         request: ChatRequest {

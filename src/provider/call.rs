@@ -69,6 +69,7 @@ pub fn connection(endpoint: &Endpoint) -> Connection {
         retry: endpoint.retry,
         verbose: endpoint.verbose,
         hints: &HINTS,
+        proxies: endpoint.proxies.clone(),
     }
 }
 
@@ -136,7 +137,10 @@ pub fn error_in_stream(err: &Value) -> anyhow::Error {
         .unwrap_or_else(|| err.to_string());
     Failure::new(
         Kind::Server,
-        format!("the provider reported an error: {message}"),
+        format!(
+            "the provider reported an error: {}",
+            transport::failure::printable(&message)
+        ),
     )
     .into()
 }
@@ -166,9 +170,12 @@ fn read_stream(
                 &head,
             )));
         }
-        let event = if n == 0 {
-            parser.flush()
-        } else {
+        if n == 0 {
+            // an event still open at the end is discarded (it may be cut): the verdict
+            // below calls the stream incomplete, which is retried
+            break;
+        }
+        let event = {
             let text = std::str::from_utf8(&line).map_err(|_| {
                 let head = String::from_utf8_lossy(&line).into_owned();
                 AttemptError::fatal(protocol_error("the stream is not UTF-8", &head))
@@ -181,9 +188,6 @@ fn read_stream(
                 response.log(&format!("data: {data}"));
             }
             on_event(state, &event, sink)?;
-        }
-        if n == 0 {
-            break;
         }
     }
     stream_verdict(state)
@@ -221,14 +225,17 @@ fn read_whole(
         .take(MAX_BODY_BYTES)
         .read_to_end(&mut bytes)
         .map_err(|e| response.read_error(&e))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let value: Value = serde_json::from_str(&text).map_err(|_| {
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        let head = String::from_utf8_lossy(&bytes).into_owned();
+        AttemptError::fatal(protocol_error("the response is not UTF-8", &head))
+    })?;
+    let value: Value = serde_json::from_str(text).map_err(|_| {
         let what = if text.trim().is_empty() {
             "the response is empty"
         } else {
             "the response is not JSON"
         };
-        AttemptError::fatal(protocol_error(what, &text))
+        AttemptError::fatal(protocol_error(what, text))
     })?;
     if let Some(err) = value.get("error").filter(|e| !e.is_null()) {
         return Err(AttemptError::fatal(error_in_stream(err)));

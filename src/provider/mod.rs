@@ -141,11 +141,11 @@ pub trait Provider: Sync {
         let key = endpoint.key()?;
         let mut body = Vec::new();
         self.write_body(req, &mut body, false)?;
-        let exchange = crate::transport::Request {
-            url: self.url(&endpoint.base_url),
-            headers: self.headers(endpoint, key.as_ref()),
-            body: Some(String::from_utf8(body)?),
-        };
+        let exchange = crate::transport::Request::post(
+            self.url(&endpoint.base_url),
+            self.headers(endpoint, key.as_ref()),
+            String::from_utf8(body)?,
+        );
         let outcome = call::call(
             &exchange,
             endpoint,
@@ -274,6 +274,8 @@ pub struct Endpoint {
     pub total_timeout: Duration,
     pub retry: retry::Policy,
     pub verbose: u8,
+    /// Which proxy carries which URL.
+    pub proxies: crate::transport::proxy::Proxies,
 }
 
 impl Endpoint {
@@ -501,6 +503,7 @@ mod tests {
                 max_wait: Duration::from_secs(1),
             },
             verbose: 0,
+            proxies: Default::default(),
         }
     }
 

@@ -218,6 +218,9 @@ pub struct Settings {
     /// `--schema`, loaded and compiled.
     pub schema: Option<std::sync::Arc<Schema>>,
     pub headers: Vec<(String, Secret)>,
+    /// The proxies from `http_proxy`, `https_proxy`, `all_proxy` and `no_proxy` (either
+    /// case).
+    pub proxies: crate::transport::proxy::Proxies,
     pub persona: Option<Sourced<String>>,
     pub temperature: Option<Sourced<f64>>,
     pub max_tokens: Option<Sourced<u64>>,
@@ -403,6 +406,7 @@ impl Settings {
                 None => None,
             },
             headers: resolve_headers(env, &layers),
+            proxies: crate::transport::proxy::Proxies::from_vars(|name| env.get(name))?,
             persona: layered(
                 ask.persona.clone().map(|p| (p, "--persona")),
                 env_str(env, &["CELLMAGE_PERSONA"]),

@@ -87,11 +87,30 @@ fn provider_message(body: &str) -> String {
             .and_then(Value::as_str)
             .map(str::to_string)
     });
-    message
-        .unwrap_or_else(|| body.chars().take(200).collect())
-        .replace(['\n', '\r'], " ")
+    printable(&message.unwrap_or_else(|| body.chars().take(200).collect()))
         .trim()
         .to_string()
+}
+
+/// A server's text made safe to print on a terminal: line breaks and tabs become spaces,
+/// and every other control character (ESC, BEL, NUL, CR, DEL, C1) and every bidirectional
+/// override is shown escaped (`\x1b`, `\u{202e}`), so a hostile body cannot clear the
+/// screen, set the window title or fake a line of cellmage's own.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(' '),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c if c.is_control() && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 pub fn status_failure(status: u16, body: &str, hints: &Hints) -> Failure {
@@ -110,6 +129,11 @@ pub fn status_failure(status: u16, body: &str, hints: &Hints) -> Failure {
         ),
         404 => (Kind::Rejected, "not found", Some(hints.not_found)),
         413 => (Kind::Rejected, "request too large", Some(hints.too_large)),
+        408 => (
+            Kind::Network,
+            "the server timed out waiting for the request",
+            Some(hints.timeout),
+        ),
         500..=599 => (Kind::Server, "server error", Some(hints.server)),
         _ => (Kind::Rejected, "request rejected", None),
     };
@@ -184,12 +208,11 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, conn: &Connection) -> A
         ureq::Error::Http(_) => {
             AttemptError::fatal(usage(format!("cannot build the request to {url}: {e}")))
         }
-        ureq::Error::Tls(_) | ureq::Error::Rustls(_) | ureq::Error::TlsRequired => {
-            AttemptError::fatal(Failure::new(
-                Kind::Network,
-                format!("TLS failed for {url}: {e}"),
-            ))
-        }
+        ureq::Error::Rustls(tls) => tls_failure(url, &tls),
+        ureq::Error::Tls(_) | ureq::Error::TlsRequired => AttemptError::fatal(Failure::new(
+            Kind::Network,
+            format!("TLS failed for {url}: {e}"),
+        )),
         ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
             AttemptError::fatal(not_the_protocol(
                 &format!("the server at {url} did not answer in HTTP"),
@@ -197,28 +220,83 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, conn: &Connection) -> A
                 conn.hints,
             ))
         }
-        ureq::Error::HostNotFound => cannot_connect("host not found"),
+        ureq::Error::HostNotFound => unresolved(url, conn.hints),
         ureq::Error::ConnectionFailed => cannot_connect("connection failed"),
-        ureq::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => cannot_connect("connection refused"),
-            std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, conn),
-            _ => AttemptError::retry(Failure::new(
+        ureq::Error::ConnectProxyFailed(why) => AttemptError::retry(
+            Failure::new(
                 Kind::Network,
-                format!("the connection to {url} broke before an answer arrived: {io}"),
-            )),
-        },
-        other => cannot_connect(&other.to_string()),
+                format!("the proxy refused the tunnel to {url}: {}", printable(&why)),
+            )
+            .hint("check HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, or add the host to NO_PROXY"),
+        ),
+        ureq::Error::Io(io) => {
+            if let Some(tls) = io.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+                return tls_failure(url, tls);
+            }
+            match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => cannot_connect("connection refused"),
+                std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, conn),
+                // std's getaddrinfo failure has no kind of its own, only this wording
+                _ if io.to_string().starts_with("failed to lookup address") => {
+                    unresolved(url, conn.hints)
+                }
+                _ => AttemptError::retry(Failure::new(
+                    Kind::Network,
+                    format!(
+                        "the connection to {url} broke before an answer arrived: {}",
+                        printable(&io.to_string())
+                    ),
+                )),
+            }
+        }
+        other => cannot_connect(&printable(&other.to_string())),
     }
+}
+
+/// The host of a URL, for messages.
+fn host_of(url: &str) -> String {
+    url.parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// The name did not resolve: a typo, no network, or a DNS outage. Retried, as DNS flaps.
+fn unresolved(url: &str, hints: &Hints) -> AttemptError {
+    AttemptError::retry(
+        Failure::new(
+            Kind::Network,
+            format!("cannot resolve host {} (for {url})", host_of(url)),
+        )
+        .hint(format!(
+            "is the host name right? {}; else check the network and DNS",
+            hints.url
+        )),
+    )
+}
+
+/// A TLS failure is not retried: trying again meets the same certificate. An untrusted
+/// certificate names the fix.
+fn tls_failure(url: &str, e: &rustls::Error) -> AttemptError {
+    let failure = match e {
+        rustls::Error::InvalidCertificate(why) => Failure::new(
+            Kind::Network,
+            format!(
+                "the TLS certificate of {} is not trusted: {why:?}",
+                host_of(url)
+            ),
+        )
+        .hint("for a private or corporate CA, point SSL_CERT_FILE (or SSL_CERT_DIR) at its PEM certificate"),
+        other => Failure::new(Kind::Network, format!("TLS failed for {url}: {other}"))
+            .hint("for a private or corporate CA, point SSL_CERT_FILE (or SSL_CERT_DIR) at its PEM certificate"),
+    };
+    AttemptError::fatal(failure)
 }
 
 /// A response that is not what was asked for: exit 8 with the first bytes of what came.
 pub fn not_the_protocol(what: &str, body: &str, hints: &Hints) -> Failure {
     let head: String = body.chars().take(200).collect();
-    Failure::new(
-        Kind::Server,
-        format!("{what}: {}", head.replace(['\n', '\r'], " ")),
-    )
-    .hint(hints.protocol)
+    Failure::new(Kind::Server, format!("{what}: {}", printable(&head))).hint(hints.protocol)
 }
 
 #[cfg(test)]
@@ -248,10 +326,32 @@ mod tests {
             (422, Kind::Rejected),
             (500, Kind::Server),
             (503, Kind::Server),
+            (408, Kind::Network),
         ];
         for (status, kind) in table {
             assert_eq!(status_failure(status, "", &HINTS).kind, kind, "{status}");
         }
+    }
+
+    #[test]
+    fn server_text_is_made_printable() {
+        let table = [
+            ("plain text, ünïcode ✓", "plain text, ünïcode ✓"),
+            ("\u{1b}[2Jclear", "\\x1b[2Jclear"),
+            ("\u{1b}]0;title\u{7}", "\\x1b]0;title\\x07"),
+            (
+                "nul\0cr\rdel\u{7f}c1\u{9b}",
+                "nul\\x00cr\\x0ddel\\x7fc1\\x9b",
+            ),
+            ("two\nlines\tand tab", "two lines and tab"),
+            ("rtl\u{202e}txt\u{2066}", "rtl\\u{202e}txt\\u{2066}"),
+        ];
+        for (raw, shown) in table {
+            assert_eq!(printable(raw), shown, "{raw:?}");
+        }
+        // JSON escapes the control character; the message decoded from it is escaped again
+        let f = status_failure(400, r#"{"error":{"message":"\u001b[31mred"}}"#, &HINTS);
+        assert_eq!(f.message, "request rejected (HTTP 400): \\x1b[31mred");
     }
 
     #[test]

@@ -3,9 +3,16 @@
 //!
 //! Time limits: `timeout` bounds every wait without progress (connecting, the response
 //! headers, each read of the body); `total_timeout` bounds the whole call, retries and their
-//! waits included. Proxies come from the environment (ureq reads `HTTPS_PROXY`, `ALL_PROXY`,
-//! `NO_PROXY`); TLS is rustls with the platform's verifier. Secrets in headers print as
-//! `(redacted)` and are scrubbed out of any message the server echoes back.
+//! waits included. Proxies are chosen per URL from the typed configuration settings hands
+//! over ([`proxy`]). TLS is rustls with the platform's verifier (on Linux it honours
+//! `SSL_CERT_FILE` and `SSL_CERT_DIR`). Secrets in headers print as `(redacted)` and are
+//! scrubbed out of any message the server echoes back; every message built from a
+//! server's text is made printable first.
+//!
+//! Redirects are not followed unless the request asks ([`Request::follow_redirects`]): an
+//! API call that meets a 3xx fails (exit 8) naming the target. A request that follows
+//! redirects keeps its secret headers only while the redirect stays on the same origin
+//! (scheme, host and port); a redirect to another origin is followed without them.
 //!
 //! A caller gives a [`Request`] and a [`Connection`], and either reads a successful
 //! response itself ([`send`], as providers read SSE or one JSON document) or takes it whole
@@ -13,6 +20,8 @@
 //! becomes a `Failure` with the exit kind of [`failure::status_failure`].
 
 pub mod failure;
+pub mod proxy;
+mod redirect;
 pub mod retry;
 pub mod sse;
 
@@ -58,7 +67,13 @@ pub struct Request {
     pub url: String,
     pub headers: Vec<(String, HeaderValue)>,
     pub body: Option<String>,
+    /// How many redirects to follow (at most [`MAX_REDIRECTS`]); 0, the default, makes a
+    /// 3xx a failure naming its target. Secret headers go only to the first origin.
+    pub follow_redirects: u8,
 }
+
+/// The most redirects any request follows.
+pub const MAX_REDIRECTS: u8 = 5;
 
 impl Request {
     pub fn get(url: impl Into<String>, headers: Vec<(String, HeaderValue)>) -> Request {
@@ -66,7 +81,14 @@ impl Request {
             url: url.into(),
             headers,
             body: None,
+            follow_redirects: 0,
         }
+    }
+
+    /// The same request, following up to `n` redirects (capped at [`MAX_REDIRECTS`]).
+    pub fn following_redirects(mut self, n: u8) -> Request {
+        self.follow_redirects = n.min(MAX_REDIRECTS);
+        self
     }
 
     pub fn post(
@@ -78,11 +100,8 @@ impl Request {
             url: url.into(),
             headers,
             body: Some(body),
+            follow_redirects: 0,
         }
-    }
-
-    fn method(&self) -> &'static str {
-        if self.body.is_some() { "POST" } else { "GET" }
     }
 
     /// Every secret this request carries, and the token part of `Scheme token` values.
@@ -127,6 +146,8 @@ pub struct Connection {
     pub retry: retry::Policy,
     pub verbose: u8,
     pub hints: &'static Hints,
+    /// Which proxy carries which URL.
+    pub proxies: proxy::Proxies,
 }
 
 impl Connection {
@@ -146,6 +167,13 @@ impl Connection {
             .timeout_send_request(t)
             .timeout_send_body(t)
             .user_agent(concat!("cellmage/", env!("CARGO_PKG_VERSION")))
+            .max_redirects(0)
+            .proxy(None)
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .build()
             .new_agent()
     }
@@ -333,22 +361,101 @@ impl Attempt<'_> {
     ) -> Result<T, AttemptError> {
         let (request, conn) = (self.request, self.conn);
         request.check_headers()?;
+        let mut hop = Hop {
+            url: request.url.clone(),
+            body: request.body.as_deref(),
+            secrets: true,
+        };
+        let mut redirects = 0;
+        loop {
+            let sent = Instant::now();
+            let response = self.exchange(&hop)?;
+            let status = response.status().as_u16();
+            let headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+                .collect();
+            let header = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            let content_type = header("content-type").unwrap_or_default().to_string();
+            conn.log(format!(
+                "< {status} {content_type} ({} ms)",
+                sent.elapsed().as_millis()
+            ));
+            if redirect::is_redirect(status) {
+                let target = redirect::target(&hop.url, status, header("location"), conn.hints)?;
+                if redirects >= request.follow_redirects {
+                    return Err(redirect::refused(
+                        request, &hop.url, status, &target, conn.hints,
+                    ));
+                }
+                redirects += 1;
+                hop = hop.redirected(status, target, &request.url);
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                let retry_after = retry::requested_wait(
+                    header("retry-after"),
+                    header("retry-after-ms"),
+                    SystemTime::now(),
+                );
+                let body = read_limited(response.into_body().into_reader(), 64 * 1024);
+                return Err(AttemptError {
+                    error: status_failure(status, &body, conn.hints).into(),
+                    retryable: retry::retryable_status(status),
+                    retry_after,
+                });
+            }
+            return read(Response {
+                status,
+                content_type,
+                headers,
+                body: Box::new(response.into_body().into_reader()),
+                conn,
+                secrets: self.secrets,
+            });
+        }
+    }
+
+    /// Sends one hop and waits for its response head.
+    fn exchange(&self, hop: &Hop) -> Result<ureq::http::Response<ureq::Body>, AttemptError> {
+        let conn = self.conn;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         let global = Some(remaining.max(Duration::from_millis(1)));
-        conn.log(format!("> {} {}", request.method(), request.url));
-        for (name, value) in &request.headers {
+        let proxy = conn.proxies.for_url(&hop.url);
+        let headers: Vec<&(String, HeaderValue)> = self
+            .request
+            .headers
+            .iter()
+            .filter(|(name, value)| hop.secrets || !redirect::is_secret(name, value))
+            .collect();
+        let method = if hop.body.is_some() { "POST" } else { "GET" };
+        conn.log(format!("> {method} {}", hop.url));
+        if let Some(proxy) = proxy {
+            conn.log(format!(
+                "> (through the proxy {proxy}, from {})",
+                proxy.from
+            ));
+        }
+        for (name, value) in &headers {
             conn.log(format!("> {name}: {}", value.redacted()));
         }
-        let sent = Instant::now();
-        let response = match &request.body {
+        let proxy = proxy.map(proxy::Proxy::ureq);
+        match hop.body {
             Some(body) => {
                 let mut builder = self
                     .agent
-                    .post(&request.url)
+                    .post(&hop.url)
                     .config()
                     .timeout_global(global)
+                    .proxy(proxy)
                     .build();
-                for (name, value) in &request.headers {
+                for (name, value) in headers {
                     builder = builder.header(name.as_str(), value.expose());
                 }
                 conn.log(format!("> ({} bytes of JSON)", body.len()));
@@ -357,55 +464,42 @@ impl Attempt<'_> {
             None => {
                 let mut builder = self
                     .agent
-                    .get(&request.url)
+                    .get(&hop.url)
                     .config()
                     .timeout_global(global)
+                    .proxy(proxy)
                     .build();
-                for (name, value) in &request.headers {
+                for (name, value) in headers {
                     builder = builder.header(name.as_str(), value.expose());
                 }
                 builder.call()
             }
         }
-        .map_err(|e| transport_error(e, &request.url, conn))?;
-        let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+        .map_err(|e| transport_error(e, &hop.url, conn))
+    }
+}
+
+/// Where one hop of a request goes, and with what.
+struct Hop<'a> {
+    url: String,
+    body: Option<&'a str>,
+    /// Whether secret headers go along: only to the request's own origin.
+    secrets: bool,
+}
+
+impl<'a> Hop<'a> {
+    /// The next hop after a redirect: 303 (and 301/302 after a POST, as browsers do)
+    /// becomes a GET; secrets stay only on the first origin.
+    fn redirected(self, status: u16, target: String, first: &str) -> Hop<'a> {
+        let body = match status {
+            301..=303 => None,
+            _ => self.body,
         };
-        let content_type = header("content-type").unwrap_or_default().to_string();
-        conn.log(format!(
-            "< {status} {content_type} ({} ms)",
-            sent.elapsed().as_millis()
-        ));
-        if !(200..300).contains(&status) {
-            let retry_after = retry::requested_wait(
-                header("retry-after"),
-                header("retry-after-ms"),
-                SystemTime::now(),
-            );
-            let body = read_limited(response.into_body().into_reader(), 64 * 1024);
-            return Err(AttemptError {
-                error: status_failure(status, &body, conn.hints).into(),
-                retryable: retry::retryable_status(status),
-                retry_after,
-            });
+        Hop {
+            secrets: self.secrets && redirect::same_origin(first, &target),
+            url: target,
+            body,
         }
-        read(Response {
-            status,
-            content_type,
-            headers,
-            body: Box::new(response.into_body().into_reader()),
-            conn,
-            secrets: self.secrets,
-        })
     }
 }
 

@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn which_statuses_retry() {
-        for s in [429, 500, 502, 503, 504, 529] {
+        for s in [408, 429, 500, 502, 503, 504, 529] {
             assert!(retryable_status(s), "{s}");
         }
         for s in [400, 401, 403, 404, 413, 422] {

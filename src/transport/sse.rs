@@ -42,8 +42,9 @@ impl Parser {
         None
     }
 
-    /// Ends the stream: a last event without its blank line still counts.
-    pub fn flush(&mut self) -> Option<Event> {
+    /// Dispatches the pending event (at a blank line). At the end of the stream an event
+    /// without its blank line is discarded, as the SSE specification says: it may be cut.
+    fn flush(&mut self) -> Option<Event> {
         let name = self.name.take();
         self.data.take().map(|data| Event { name, data })
     }
@@ -55,9 +56,9 @@ mod tests {
 
     fn events(text: &str) -> Vec<Event> {
         let mut p = Parser::default();
-        let mut out: Vec<Event> = text.split('\n').filter_map(|l| p.line(l)).collect();
-        out.extend(p.flush());
-        out
+        text.split_inclusive('\n')
+            .filter_map(|l| p.line(l.trim_end_matches('\n')))
+            .collect()
     }
 
     #[test]
@@ -77,8 +78,8 @@ mod tests {
                 data: "a\nb".into()
             }]
         );
-        let got = events("data: tail without blank line");
-        assert_eq!(got[0].data, "tail without blank line");
+        assert!(events("data: tail without blank line").is_empty());
+        assert!(events("data: {\"cut\":\n").is_empty());
         assert!(events("event: ping\n\n").is_empty());
     }
 }

@@ -56,6 +56,22 @@ const CASES: &[Case] = &[
         message: "unexpected argument '--bogus' found",
     },
     Case {
+        name: "proxy with a scheme no proxy speaks",
+        setup: &[Env("HTTPS_PROXY", "ftp://proxy.test:21")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "HTTPS_PROXY is not a proxy cellmage can use: unsupported scheme ftp://",
+    },
+    Case {
+        name: "proxy that is not a URL",
+        setup: &[Env("all_proxy", "http://[::1")],
+        args: &["hi"],
+        stdin: b"",
+        code: 2,
+        message: "all_proxy is not a proxy cellmage can use: not a valid URL",
+    },
+    Case {
         name: "timeout not a number",
         setup: &[],
         args: &["--timeout", "abc", "hi"],

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 pub mod files;
+pub mod proxy;
 pub mod server;
+pub mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

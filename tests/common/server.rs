@@ -276,6 +276,11 @@ impl FakeServer {
         format!("http://{}/v1", self.addr)
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.addr
+    }
+
     /// The server's root URL, without `/v1` (what `ANTHROPIC_BASE_URL` holds).
     pub fn root_url(&self) -> String {
         format!("http://{}", self.addr)
