@@ -192,7 +192,12 @@ fn json_record(
         "files_written": written,
         "model": answer.model,
         "provider": meta.provider,
-        "usage": answer.usage.map(|u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens})),
+        "usage": answer.usage.map(|u| json!({
+            "input_tokens": u.input_tokens,
+            "output_tokens": u.output_tokens,
+            "cached_input_tokens": u.cached_input_tokens,
+            "cache_write_tokens": u.cache_write_tokens,
+        })),
         "cost": meta.cost,
         "finish_reason": answer.finish_reason,
         "truncated": answer.truncated,
@@ -241,6 +246,8 @@ pub struct StatusLine {
     pub seconds: f64,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// Input tokens read from and written to the prompt cache.
+    pub cache: (u64, u64),
     pub cost: Option<f64>,
     pub retries: u32,
 }
@@ -252,6 +259,9 @@ impl StatusLine {
             seconds: answer.duration.as_secs_f64(),
             input_tokens: answer.usage.map(|u| u.input_tokens),
             output_tokens: answer.usage.map(|u| u.output_tokens),
+            cache: answer
+                .usage
+                .map_or((0, 0), |u| (u.cached_input_tokens, u.cache_write_tokens)),
             cost: meta.cost,
             retries: answer.retries,
         }
@@ -261,6 +271,11 @@ impl StatusLine {
         let tokens = match (self.input_tokens, self.output_tokens) {
             (Some(i), Some(o)) => format!("{i}↑/{o}↓ tokens"),
             _ => "tokens unknown".to_string(),
+        };
+        let tokens = match self.cache {
+            (0, 0) => tokens,
+            (read, 0) => format!("{tokens} ({read} cached)"),
+            (read, written) => format!("{tokens} ({read} cached, {written} to cache)"),
         };
         let cost = match self.cost {
             Some(c) => format!("${c:.6}"),
@@ -300,6 +315,7 @@ mod tests {
             output_tokens: Some(20),
             cost: Some(0.000123),
             retries: 0,
+            cache: (0, 0),
         };
         assert_eq!(
             s.render(),
@@ -314,6 +330,16 @@ mod tests {
         assert_eq!(
             s.render(),
             "✓ gpt-4.1-mini • 1.23s • tokens unknown • cost unknown • 2 retries"
+        );
+        let s = StatusLine {
+            input_tokens: Some(1200),
+            cache: (1000, 150),
+            retries: 0,
+            ..s
+        };
+        assert_eq!(
+            s.render(),
+            "✓ gpt-4.1-mini • 1.23s • 1200↑/20↓ tokens (1000 cached, 150 to cache) • cost unknown"
         );
     }
 }

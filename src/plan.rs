@@ -20,8 +20,6 @@ pub struct Plan {
     pub endpoint: Endpoint,
     /// What the registry and config know about the model: window, prices.
     pub info: ModelInfo,
-    /// How many of the request's last messages this call adds (snippets and prompt).
-    new_count: usize,
     pub persona: Option<String>,
 }
 
@@ -30,7 +28,7 @@ impl Plan {
     /// from the end, so a system message inserted near the front leaves them in place.)
     pub fn new_messages(&self) -> &[Message] {
         let messages = &self.request.messages;
-        &messages[messages.len() - self.new_count..]
+        &messages[messages.len() - self.request.new_count..]
     }
 
     /// The call's cost from the usage the provider reported and the model's price.
@@ -364,11 +362,11 @@ pub fn build(
             messages: parts.into_messages(),
             params,
             stream: settings.stream.value,
+            new_count,
             schema: None,
         },
         endpoint,
         info,
-        new_count,
         persona: persona.map(|p| p.name.clone()),
     })
 }

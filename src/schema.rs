@@ -225,6 +225,7 @@ fn validated(mut answer: Answer, value: Value) -> Validated {
 /// The retry: the conversation so far, the bad answer, and the validation error.
 pub fn retry_request(req: &ChatRequest, answer: &str, error: &str) -> ChatRequest {
     let mut retry = req.clone();
+    retry.new_count += 2;
     retry.messages.push(Message::new(Role::Assistant, answer));
     retry.messages.push(Message::new(
         Role::User,
@@ -238,10 +239,7 @@ pub fn retry_request(req: &ChatRequest, answer: &str, error: &str) -> ChatReques
 
 fn add_usage(a: Option<provider::Usage>, b: Option<provider::Usage>) -> Option<provider::Usage> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(provider::Usage {
-            input_tokens: a.input_tokens + b.input_tokens,
-            output_tokens: a.output_tokens + b.output_tokens,
-        }),
+        (Some(a), Some(b)) => Some(a.plus(b)),
         (a, b) => b.or(a),
     }
 }
@@ -314,6 +312,7 @@ mod tests {
             params: Default::default(),
             stream: false,
             schema: None,
+            new_count: 1,
         };
         let s = person();
         let mut openai = req.clone();
@@ -336,6 +335,7 @@ mod tests {
             params: Default::default(),
             stream: true,
             schema: None,
+            new_count: 1,
         };
         let retry = retry_request(&req, "oops", "the answer is not JSON");
         assert_eq!(retry.messages.len(), 3);

@@ -239,10 +239,7 @@ pub mod tests {
                 Message::new(Role::User, prompt),
             ],
             answer: answer.into(),
-            usage: Some(Usage {
-                input_tokens: 11,
-                output_tokens: 7,
-            }),
+            usage: Some(Usage::new(11, 7)),
             finish_reason: Some("stop".into()),
             cost: Some(0.000123),
             duration_ms: 1234,

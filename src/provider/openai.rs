@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
-    model, protocol_error,
+    CachePrices, Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState,
+    Usage, Variables, model, protocol_error,
 };
 use crate::message::OnWire;
 use crate::transport::HeaderValue;
@@ -76,6 +76,18 @@ impl Provider for Compatible {
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
     }
+    /// Cached input at the model's cached-input price ([`CACHED_INPUT_PRICES`]); OpenAI
+    /// charges nothing extra for writing the cache.
+    fn cache_prices(&self, model: &ModelSpec) -> CachePrices {
+        let read = CACHED_INPUT_PRICES
+            .iter()
+            .find(|(name, _)| model.names.contains(name))
+            .map_or(model.input_price, |(_, price)| *price);
+        CachePrices {
+            read,
+            write: model.input_price,
+        }
+    }
     fn url(&self, base: &str) -> String {
         url(base)
     }
@@ -126,6 +138,25 @@ const MODELS: &[ModelSpec] = &[
     model(&["o4-mini"], 200_000, 100_000, (1.10, 4.40)),
     model(&["o3-mini"], 200_000, 100_000, (1.10, 4.40)),
     model(&["o1"], 200_000, 100_000, (15.00, 60.00)),
+];
+
+/// Cached-input prices in USD per million tokens, from the same pricing page as [`MODELS`]
+/// (its "Cached input" column). A model not listed pays the input price.
+const CACHED_INPUT_PRICES: &[(&str, f64)] = &[
+    ("gpt-5.2", 0.175),
+    ("gpt-5.1", 0.125),
+    ("gpt-5", 0.125),
+    ("gpt-5-mini", 0.025),
+    ("gpt-5-nano", 0.005),
+    ("gpt-4.1", 0.50),
+    ("gpt-4.1-mini", 0.10),
+    ("gpt-4.1-nano", 0.025),
+    ("gpt-4o", 1.25),
+    ("gpt-4o-mini", 0.075),
+    ("o3", 0.50),
+    ("o4-mini", 0.275),
+    ("o3-mini", 0.55),
+    ("o1", 7.50),
 ];
 
 pub fn url(base: &str) -> String {
@@ -193,14 +224,16 @@ pub fn headers(
     h
 }
 
+/// Usage: `prompt_tokens` counts every input token, cached ones included
+/// (`prompt_tokens_details.cached_tokens`).
 fn usage_of(v: &Value) -> Option<Usage> {
     let u = v.get("usage").filter(|u| u.is_object())?;
+    let count = |pointer: &str| u.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
     Some(Usage {
-        input_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-        output_tokens: u
-            .get("completion_tokens")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
+        input_tokens: count("/prompt_tokens"),
+        output_tokens: count("/completion_tokens"),
+        cached_input_tokens: count("/prompt_tokens_details/cached_tokens"),
+        cache_write_tokens: 0,
     })
 }
 
@@ -309,6 +342,7 @@ mod tests {
                     .collect(),
                 stream: *stream,
                 schema: None,
+                new_count: 1,
             };
             assert_eq!(serde_json::to_string(&body(&req)).unwrap(), *want);
         }
@@ -321,6 +355,7 @@ mod tests {
             messages: vec![Message::new(Role::User, "u")],
             params: Default::default(),
             stream: false,
+            new_count: 1,
             schema: Some(json!({"name": "answer", "schema": {"type": "object"}, "strict": true})),
         };
         assert_eq!(
