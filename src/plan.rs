@@ -1,5 +1,6 @@
 //! Assembling the request: persona system prompt + system snippets + history + snippets +
-//! prompt; model, provider and parameter resolution; the context-window guard.
+//! prompt (each file once: `context::once`); model, provider and parameter resolution; the
+//! context-window guard.
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -320,6 +321,8 @@ pub fn build(
     let provider = provider_of(settings, &info);
     let mut new_messages = input.snippets;
     new_messages.push(Message::new(Role::User, input.prompt));
+    let mut history = history.to_vec();
+    crate::context::once::send_each_once(&mut history, &mut new_messages);
     let mut parts = Parts {
         head: persona
             .filter(|p| !p.system.is_empty())
@@ -327,7 +330,7 @@ pub fn build(
             .into_iter()
             .chain(input.system_snippets)
             .collect(),
-        history: history.to_vec(),
+        history,
         new: new_messages,
     };
     let params = params_of(settings, persona, &info, provider);

@@ -10,6 +10,7 @@ mod core;
 mod cost;
 mod dry_run;
 mod dry_run_body;
+mod each_file_once;
 mod errors;
 mod extract;
 mod history;
