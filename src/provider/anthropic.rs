@@ -47,6 +47,7 @@ impl Provider for Anthropic {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             vision: true,
+            json_schema: true,
             requires_max_tokens: true,
             ..Capabilities::default()
         }
@@ -249,6 +250,19 @@ pub fn body(req: &ChatRequest) -> Value {
             _ => body.insert(k.clone(), v.clone()),
         };
     }
+    if let Some(schema) = &req.schema {
+        // the schema as the one tool the model must call; its input is the answer
+        body.insert(
+            "tools".into(),
+            json!([{"name": schema.name,
+                    "description": "Answer with this tool: its input is the answer, as JSON matching the schema.",
+                    "input_schema": schema.schema}]),
+        );
+        body.insert(
+            "tool_choice".into(),
+            json!({"type": "tool", "name": schema.name}),
+        );
+    }
     if req.stream {
         body.insert("stream".into(), json!(true));
     }
@@ -269,11 +283,12 @@ pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, Header
 }
 
 /// `stop_reason` in the vocabulary the rest of cellmage uses: `max_tokens` is `length`,
-/// a natural end or a stop sequence is `stop`; anything else is kept as the API said it.
+/// a natural end, a stop sequence or the schema's tool call is `stop`; anything else is
+/// kept as the API said it.
 pub fn finish_reason(stop_reason: &str) -> String {
     match stop_reason {
         "max_tokens" => "length",
-        "end_turn" | "stop_sequence" => "stop",
+        "end_turn" | "stop_sequence" | "tool_use" => "stop",
         other => other,
     }
     .to_string()
@@ -301,17 +316,26 @@ fn usage_of(u: Option<&Value>, before: Option<Usage>) -> Option<Usage> {
     })
 }
 
-/// A whole (non-streaming) response: the text of its text blocks, in order.
+/// A whole (non-streaming) response: the text of its text blocks, in order; with a
+/// schema's forced tool call, the tool call's input as JSON.
 pub fn parse_response(v: &Value) -> Result<Whole> {
     let blocks = v
         .get("content")
         .and_then(Value::as_array)
         .ok_or_else(|| protocol_error("the response has no content", &v.to_string()))?;
-    let text: String = blocks
+    let kind = |b: &Value, t: &str| b.get("type").and_then(Value::as_str) == Some(t);
+    let tool_input = blocks
         .iter()
-        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-        .filter_map(|b| b.get("text").and_then(Value::as_str))
-        .collect();
+        .find(|b| kind(b, "tool_use"))
+        .and_then(|b| b.get("input"));
+    let text: String = match tool_input {
+        Some(input) => input.to_string(),
+        None => blocks
+            .iter()
+            .filter(|b| kind(b, "text"))
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect(),
+    };
     let finish = v
         .get("stop_reason")
         .and_then(Value::as_str)
@@ -338,7 +362,10 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
             }
         }
         "content_block_delta" => {
-            if let Some(text) = v.pointer("/delta/text").and_then(Value::as_str) {
+            // text, or a forced tool call's input as it is streamed (`input_json_delta`)
+            let delta = v.get("delta");
+            let text = delta.and_then(|d| d.get("text").or_else(|| d.get("partial_json")));
+            if let Some(text) = text.and_then(Value::as_str) {
                 state.push(text, sink)?;
             }
         }

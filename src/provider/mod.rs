@@ -45,8 +45,9 @@ pub struct Variables {
 pub struct Capabilities {
     /// Images in messages.
     pub vision: bool,
-    /// Native structured output (`--schema` as `response_format`); otherwise the schema
-    /// travels as a system instruction.
+    /// Native structured output: the body carries `ChatRequest.schema` (OpenAI's
+    /// `response_format`, Anthropic's forced tool call); otherwise the schema travels as a
+    /// system instruction.
     pub json_schema: bool,
     /// Reasoning models (`max_completion_tokens`, no temperature).
     pub reasoning: bool,
@@ -276,9 +277,36 @@ pub struct ChatRequest {
     /// How many of the last messages this call adds (its snippets and prompt, and a
     /// schema retry's two); the messages before them are the system prompt and history.
     pub new_count: usize,
-    /// Structured output (`--schema`): `{name, schema, strict}`, sent by protocols that
-    /// support it natively (OpenAI's `response_format`). See `crate::schema::attach`.
-    pub schema: Option<Value>,
+    /// Structured output (`--schema`), sent by protocols that support it natively. See
+    /// `crate::schema::attach`.
+    pub schema: Option<StructuredOutput>,
+}
+
+/// A schema as the request carries it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructuredOutput {
+    /// The name the provider is told (`[A-Za-z0-9_-]{1,64}`).
+    pub name: String,
+    /// The schema as given.
+    pub schema: Value,
+    /// The same meaning in the form OpenAI's strict mode accepts, when one exists.
+    pub strict: Option<Value>,
+    pub form: Form,
+}
+
+/// How a chat-completions server is asked for JSON: the forms cellmage falls back through,
+/// in order, when a server refuses one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `{"type": "json_schema", "json_schema": {name, schema, strict}}`, strict when the
+    /// schema has a strict form.
+    JsonSchema,
+    /// The same, `strict: false` (a server refused the strict form).
+    JsonSchemaLoose,
+    /// `{"type": "json_object", "schema": …}`, as llama-cpp-python takes it.
+    JsonObjectSchema,
+    /// `{"type": "json_object"}`, the schema in a system message.
+    JsonObject,
 }
 
 /// Where and how it is sent.

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    CachePrices, Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState,
-    Usage, Variables, model, protocol_error,
+    CachePrices, Capabilities, ChatRequest, Endpoint, Form, ModelSpec, Provider, Sink, StreamState,
+    StructuredOutput, Usage, Variables, model, protocol_error,
 };
 use crate::message::OnWire;
 use crate::transport::HeaderValue;
@@ -191,15 +191,34 @@ impl Serialize for Body<'_> {
                 map.serialize_entry(k, v)?;
             }
         }
-        if let Some(schema) = &req.schema {
-            let format = json!({"type": "json_schema", "json_schema": schema});
-            map.serialize_entry("response_format", &format)?;
+        // `--param response_format` wins over `--schema`'s (which is still validated)
+        if let Some(schema) = req.schema.as_ref()
+            && !req.params.contains_key("response_format")
+        {
+            map.serialize_entry("response_format", &response_format(schema))?;
         }
         if req.stream {
             map.serialize_entry("stream", &true)?;
             map.serialize_entry("stream_options", &json!({"include_usage": true}))?;
         }
         map.end()
+    }
+}
+
+/// The `response_format` of a schema in its form.
+pub fn response_format(s: &StructuredOutput) -> Value {
+    let json_schema = |schema: &Value, strict: bool| {
+        json!({"type": "json_schema",
+               "json_schema": {"name": s.name, "schema": schema, "strict": strict}})
+    };
+    match s.form {
+        Form::JsonSchema => match &s.strict {
+            Some(strict) => json_schema(strict, true),
+            None => json_schema(&s.schema, false),
+        },
+        Form::JsonSchemaLoose => json_schema(&s.schema, false),
+        Form::JsonObjectSchema => json!({"type": "json_object", "schema": s.schema}),
+        Form::JsonObject => json!({"type": "json_object"}),
     }
 }
 
@@ -356,13 +375,33 @@ mod tests {
             params: Default::default(),
             stream: false,
             new_count: 1,
-            schema: Some(json!({"name": "answer", "schema": {"type": "object"}, "strict": true})),
+            schema: Some(StructuredOutput {
+                name: "answer".into(),
+                schema: json!({"type": "object"}),
+                strict: Some(json!({"type": "object", "additionalProperties": false})),
+                form: Form::JsonSchema,
+            }),
         };
         assert_eq!(
             serde_json::to_value(body(&req)).unwrap()["response_format"],
             json!({"type": "json_schema",
-                   "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": true}})
+                   "json_schema": {"name": "answer",
+                                   "schema": {"type": "object", "additionalProperties": false},
+                                   "strict": true}})
         );
+        let mut loose = req.clone();
+        loose.schema.as_mut().unwrap().form = Form::JsonObjectSchema;
+        assert_eq!(
+            serde_json::to_value(body(&loose)).unwrap()["response_format"],
+            json!({"type": "json_object", "schema": {"type": "object"}})
+        );
+        // one response_format key: --param's
+        loose
+            .params
+            .insert("response_format".into(), json!({"type": "text"}));
+        let text = serde_json::to_string(&body(&loose)).unwrap();
+        assert_eq!(text.matches("response_format").count(), 1, "{text}");
+        assert!(text.contains(r#""response_format":{"type":"text"}"#));
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod schema;
 mod secrets;
 mod snippets;
 mod streams;
+mod structured;
 mod timeouts;
 mod transport;
 mod tty;
