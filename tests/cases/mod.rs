@@ -5,6 +5,7 @@ mod bad_input;
 mod caching;
 mod completions;
 mod context_guard;
+mod continuing;
 mod conversations;
 mod core;
 mod cost;
