@@ -112,6 +112,7 @@ fn exchange_of(plan: &Plan, answer: &Answer, cost: Option<f64>) -> Exchange {
         time: crate::conversation::now(),
         model: plan.request.model.clone(),
         provider: plan.endpoint.provider.name().to_string(),
+        base_url: Some(plan.endpoint.base_url.clone()).filter(|b| !b.is_empty()),
         persona: plan.persona.clone(),
         messages: plan.new_messages().to_vec(),
         answer: answer.text.clone(),

@@ -30,6 +30,10 @@ pub struct ModelInfo {
     pub input_price: Option<f64>,
     /// USD per million output tokens.
     pub output_price: Option<f64>,
+    /// USD per million input tokens read from the prompt cache, and written to it; the
+    /// input price where the provider does not say otherwise.
+    pub cached_input_price: Option<f64>,
+    pub cache_write_price: Option<f64>,
     /// The model's default request parameters.
     pub params: Map<String, Value>,
     /// Where the description came from: `built-in`, `config` or `-` (unknown model).
@@ -73,6 +77,7 @@ fn builtin(name: &str) -> Option<Builtin> {
 
 fn from_builtin(name: &str, found: Option<Builtin>) -> ModelInfo {
     let b = found.map(|(_, b)| b);
+    let cache = found.map(|(p, b)| p.cache_prices(b));
     ModelInfo {
         name: name.to_string(),
         wire_name: name.to_string(),
@@ -81,6 +86,8 @@ fn from_builtin(name: &str, found: Option<Builtin>) -> ModelInfo {
         max_output_tokens: b.and_then(|b| b.max_output),
         input_price: b.map(|b| b.input_price),
         output_price: b.map(|b| b.output_price),
+        cached_input_price: cache.map(|c| c.read),
+        cache_write_price: cache.map(|c| c.write),
         origin: if b.is_some() { "built-in" } else { "-" },
         ..ModelInfo::default()
     }
@@ -130,6 +137,13 @@ pub fn lookup(
         max_output_tokens: config.max_output_tokens.or(base.max_output_tokens),
         input_price: config.input_price.or(base.input_price),
         output_price: config.output_price.or(base.output_price),
+        // a configured input price is the price of every input token
+        cached_input_price: base
+            .cached_input_price
+            .filter(|_| config.input_price.is_none()),
+        cache_write_price: base
+            .cache_write_price
+            .filter(|_| config.input_price.is_none()),
         params: config.params.clone(),
         origin: "config",
     })
@@ -157,11 +171,18 @@ pub fn all(configured: &BTreeMap<String, ModelConfig>) -> Result<Vec<ModelInfo>>
 }
 
 /// The cost of a call in USD from the usage the provider reported; `None` when either
-/// price is unknown (never a made-up zero).
+/// price is unknown (never a made-up zero). Input tokens read from or written to the
+/// prompt cache are priced at the model's cache prices.
 pub fn cost(info: &ModelInfo, usage: &Usage) -> Option<f64> {
     let per_token = |tokens: u64, price: f64| tokens as f64 * price / 1_000_000.0;
+    let input = info.input_price?;
+    let cached = usage.cached_input_tokens;
+    let written = usage.cache_write_tokens;
+    let plain = usage.input_tokens.saturating_sub(cached + written);
     Some(
-        per_token(usage.input_tokens, info.input_price?)
+        per_token(plain, input)
+            + per_token(cached, info.cached_input_price.unwrap_or(input))
+            + per_token(written, info.cache_write_price.unwrap_or(input))
             + per_token(usage.output_tokens, info.output_price?),
     )
 }
@@ -225,15 +246,9 @@ mod tests {
     #[test]
     fn cost_is_usage_times_price_per_million() {
         let info = lookup("gpt-4.1-mini", &BTreeMap::new(), &BTreeMap::new()).unwrap();
-        let usage = Usage {
-            input_tokens: 1_000_000,
-            output_tokens: 500_000,
-        };
+        let usage = Usage::new(1_000_000, 500_000);
         assert!((cost(&info, &usage).unwrap() - (0.40 + 0.80)).abs() < 1e-12);
-        let small = Usage {
-            input_tokens: 11,
-            output_tokens: 7,
-        };
+        let small = Usage::new(11, 7);
         assert!((cost(&info, &small).unwrap() - 15.6e-6).abs() < 1e-12);
         let unknown = lookup("llama3", &BTreeMap::new(), &BTreeMap::new()).unwrap();
         assert_eq!(cost(&unknown, &usage), None);
@@ -242,6 +257,37 @@ mod tests {
             ..ModelInfo::default()
         };
         assert_eq!(cost(&half, &usage), None);
+    }
+
+    #[test]
+    fn cached_input_is_priced_at_the_cache_prices() {
+        // gpt-4.1-mini: $0.40 in, $0.10 cached, $1.60 out
+        let info = lookup("gpt-4.1-mini", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let usage = Usage {
+            cached_input_tokens: 800_000,
+            ..Usage::new(1_000_000, 0)
+        };
+        assert!((cost(&info, &usage).unwrap() - (0.08 + 0.08)).abs() < 1e-12);
+        // claude-sonnet-4-5: $3 in; reads 0.1x, 5-minute writes 1.25x
+        let info = lookup("claude-sonnet-4-5", &BTreeMap::new(), &BTreeMap::new()).unwrap();
+        let usage = Usage {
+            cached_input_tokens: 500_000,
+            cache_write_tokens: 400_000,
+            ..Usage::new(1_000_000, 0)
+        };
+        let want = 0.1 * 3.0 + 0.5 * 0.3 + 0.4 * 3.75;
+        assert!((cost(&info, &usage).unwrap() - want).abs() < 1e-12);
+        // a configured input price is every input token's price
+        let mut configured = BTreeMap::new();
+        configured.insert(
+            "gpt-4.1-mini".to_string(),
+            ModelConfig {
+                input_price: Some(1.0),
+                ..ModelConfig::default()
+            },
+        );
+        let info = lookup("gpt-4.1-mini", &BTreeMap::new(), &configured).unwrap();
+        assert!((cost(&info, &usage).unwrap() - 1.0).abs() < 1e-12);
     }
 
     #[test]

@@ -241,7 +241,12 @@ fn json_record(
         "files_written": written,
         "model": answer.model,
         "provider": meta.provider,
-        "usage": answer.usage.map(|u| json!({"input_tokens": u.input_tokens, "output_tokens": u.output_tokens})),
+        "usage": answer.usage.map(|u| json!({
+            "input_tokens": u.input_tokens,
+            "output_tokens": u.output_tokens,
+            "cached_input_tokens": u.cached_input_tokens,
+            "cache_write_tokens": u.cache_write_tokens,
+        })),
         "cost": meta.cost,
         "finish_reason": answer.finish_reason,
         "truncated": answer.truncated,
@@ -297,6 +302,8 @@ pub struct StatusLine {
     pub seconds: f64,
     pub input_tokens: Option<u64>,
     pub output_tokens: Option<u64>,
+    /// Input tokens read from and written to the prompt cache.
+    pub cache: (u64, u64),
     pub cost: Option<f64>,
     pub retries: u32,
     /// The call succeeded: `✓`; failed or cut off: `✗`.
@@ -310,6 +317,9 @@ impl StatusLine {
             seconds: answer.duration.as_secs_f64(),
             input_tokens: answer.usage.map(|u| u.input_tokens),
             output_tokens: answer.usage.map(|u| u.output_tokens),
+            cache: answer
+                .usage
+                .map_or((0, 0), |u| (u.cached_input_tokens, u.cache_write_tokens)),
             cost: meta.cost,
             retries: answer.retries,
             ok: !answer.truncated,
@@ -320,6 +330,11 @@ impl StatusLine {
         let tokens = match (self.input_tokens, self.output_tokens) {
             (Some(i), Some(o)) => format!("{i}↑/{o}↓ tokens"),
             _ => "tokens unknown".to_string(),
+        };
+        let tokens = match self.cache {
+            (0, 0) => tokens,
+            (read, 0) => format!("{tokens} ({read} cached)"),
+            (read, written) => format!("{tokens} ({read} cached, {written} to cache)"),
         };
         let cost = match self.cost {
             Some(c) => format!("${c:.6}"),
@@ -361,6 +376,7 @@ mod tests {
             cost: Some(0.000123),
             retries: 0,
             ok: true,
+            cache: (0, 0),
         };
         assert_eq!(
             s.render(),
@@ -378,5 +394,16 @@ mod tests {
         );
         let s = StatusLine { ok: false, ..s };
         assert!(s.render().starts_with("✗ gpt-4.1-mini"));
+        let s = StatusLine {
+            input_tokens: Some(1200),
+            cache: (1000, 150),
+            retries: 0,
+            ok: true,
+            ..s
+        };
+        assert_eq!(
+            s.render(),
+            "✓ gpt-4.1-mini • 1.23s • 1200↑/20↓ tokens (1000 cached, 150 to cache) • cost unknown"
+        );
     }
 }

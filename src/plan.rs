@@ -1,5 +1,6 @@
 //! Assembling the request: persona system prompt + system snippets + history + snippets +
-//! prompt; model, provider and parameter resolution; the context-window guard.
+//! prompt (each file once: `context::once`); model, provider and parameter resolution; the
+//! context-window guard.
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -20,8 +21,6 @@ pub struct Plan {
     pub endpoint: Endpoint,
     /// What the registry and config know about the model: window, prices.
     pub info: ModelInfo,
-    /// How many of the request's last messages this call adds (snippets and prompt).
-    new_count: usize,
     pub persona: Option<String>,
 }
 
@@ -30,7 +29,7 @@ impl Plan {
     /// from the end, so a system message inserted near the front leaves them in place.)
     pub fn new_messages(&self) -> &[Message] {
         let messages = &self.request.messages;
-        &messages[messages.len() - self.new_count..]
+        &messages[messages.len() - self.request.new_count..]
     }
 
     /// The call's cost from the usage the provider reported and the model's price.
@@ -322,6 +321,8 @@ pub fn build(
     let provider = provider_of(settings, &info);
     let mut new_messages = input.snippets;
     new_messages.push(Message::new(Role::User, input.prompt));
+    let mut history = history.to_vec();
+    crate::context::once::send_each_once(&mut history, &mut new_messages);
     let mut parts = Parts {
         head: persona
             .filter(|p| !p.system.is_empty())
@@ -329,7 +330,7 @@ pub fn build(
             .into_iter()
             .chain(input.system_snippets)
             .collect(),
-        history: history.to_vec(),
+        history,
         new: new_messages,
     };
     let params = params_of(settings, persona, &info, provider);
@@ -365,11 +366,11 @@ pub fn build(
             messages: parts.into_messages(),
             params,
             stream: settings.stream.value,
+            new_count,
             schema: None,
         },
         endpoint,
         info,
-        new_count,
         persona: persona.map(|p| p.name.clone()),
     })
 }

@@ -1,5 +1,6 @@
-//! One invocation, in the order of the design: settings → persona → context → conversation
-//! → the call (plan → provider → output → record).
+//! One invocation, in the order of the design: settings → conversation (a continued one
+//! carries on its model, provider, base URL and persona) → persona → context → the call
+//! (plan → provider → output → record).
 
 use anyhow::Result;
 
@@ -12,9 +13,13 @@ use crate::{commands, context, persona};
 
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::capture()?;
-    let settings = Settings::resolve(&cli.ask_args(), &env)?;
+    let mut settings = Settings::resolve(&cli.ask_args(), &env)?;
     if let Some(command) = cli.command {
         return commands::dispatch(command, &settings);
+    }
+    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    if let Some(carried) = session.carried() {
+        settings.carry_on(carried);
     }
     let persona = match &settings.persona {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
@@ -26,7 +31,6 @@ pub fn run(cli: Cli) -> Result<()> {
         &settings.source_vars,
         settings.stdin_is_tty,
     )?;
-    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let call = Call {
         settings: &settings,
         persona: persona.as_ref(),

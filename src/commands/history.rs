@@ -135,7 +135,10 @@ fn invalid_row(name: &str, modified: std::time::SystemTime) -> Row {
 
 fn exchange_heading(n: usize, e: &Exchange) -> String {
     let mut parts = vec![format!("exchange {n}"), e.time.clone()];
-    parts.push(format!("{} ({})", e.model, e.provider));
+    match &e.base_url {
+        Some(base) => parts.push(format!("{} ({} at {base})", e.model, e.provider)),
+        None => parts.push(format!("{} ({})", e.model, e.provider)),
+    }
     if let Some(persona) = &e.persona {
         parts.push(format!("persona {persona}"));
     }

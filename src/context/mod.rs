@@ -10,6 +10,7 @@ mod directory;
 mod file;
 mod glob;
 mod named;
+pub mod once;
 mod render;
 mod stdin;
 mod text;

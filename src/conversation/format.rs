@@ -24,6 +24,9 @@ pub struct Exchange {
     pub time: String,
     pub model: String,
     pub provider: String,
+    /// The base URL the request went to (absent in files written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
     #[serde(default)]
     pub persona: Option<String>,
     /// The messages this call added, as sent: its snippets, then its prompt.
@@ -354,16 +357,14 @@ pub mod tests {
             time: "2025-06-01T14:22:33.123Z".into(),
             model: "gpt-4.1-mini".into(),
             provider: "openai".into(),
+            base_url: None,
             persona: Some("coder".into()),
             messages: vec![
                 Message::new(Role::User, "File: a.py\n```python\nx = 1\n```"),
                 Message::new(Role::User, prompt),
             ],
             answer: answer.into(),
-            usage: Some(Usage {
-                input_tokens: 11,
-                output_tokens: 7,
-            }),
+            usage: Some(Usage::new(11, 7)),
             finish_reason: Some("stop".into()),
             cost: Some(0.000123),
             duration_ms: 1234,

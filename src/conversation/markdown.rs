@@ -254,6 +254,7 @@ fn parse_cellmage(front: &serde_norway::Value, body: &str) -> Result<Imported, I
         time: time.clone(),
         model: field("model_name").unwrap_or_else(|| "unknown".into()),
         provider: "unknown".into(),
+        base_url: None,
         persona: field("persona_name"),
         messages: Vec::new(),
         answer: String::new(),

@@ -17,7 +17,7 @@ pub use store::Store;
 
 use crate::error::usage;
 use crate::message::Message;
-use crate::settings::ConversationChoice;
+use crate::settings::{Carried, ConversationChoice};
 
 /// The current time as recorded in files: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
@@ -46,6 +46,8 @@ pub struct Session {
     /// `None` for `--no-history`.
     target: Option<Target>,
     history: Vec<Message>,
+    /// What the last exchange used, when an existing conversation is continued.
+    carried: Option<Carried>,
 }
 
 impl Session {
@@ -58,6 +60,7 @@ impl Session {
                 return Ok(Session {
                     target: None,
                     history: Vec::new(),
+                    carried: None,
                 });
             }
             ConversationChoice::New => {
@@ -70,14 +73,26 @@ impl Session {
             }
             ConversationChoice::Last => (latest(&store)?, generate_id()),
         };
-        let history = match store.load(&name)? {
-            Some(conv) => conv.exchanges.iter().flat_map(Exchange::history).collect(),
-            None => Vec::new(),
-        };
+        let conv = store.load(&name)?;
+        let exchanges = conv.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
+        let history = exchanges.iter().flat_map(Exchange::history).collect();
+        let carried = exchanges.last().map(|e| Carried {
+            conversation: name.clone(),
+            model: e.model.clone(),
+            provider: e.provider.clone(),
+            base_url: e.base_url.clone(),
+            persona: e.persona.clone(),
+        });
         Ok(Session {
             target: Some(Target { store, name, id }),
             history,
+            carried,
         })
+    }
+
+    /// What the conversation's last exchange used (model, provider, base URL, persona).
+    pub fn carried(&self) -> Option<&Carried> {
+        self.carried.as_ref()
     }
 
     /// The messages of the earlier exchanges, oldest first.

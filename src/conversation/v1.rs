@@ -21,12 +21,25 @@ pub enum Role {
 pub struct Msg {
     pub role: Role,
     pub content: String,
+    /// Where a snippet came from (optional in version 1 files).
+    #[serde(default)]
+    pub snippet: Option<Snip>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Snip {
+    pub kind: String,
+    pub label: String,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[serde(default)]
+    pub cached_input_tokens: u64,
+    #[serde(default)]
+    pub cache_write_tokens: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +59,8 @@ pub struct Exchange {
     pub cost: Option<f64>,
     #[serde(default)]
     pub duration_ms: u64,
+    #[serde(default)]
+    pub base_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,17 +89,25 @@ pub fn exchange(value: Value) -> serde_json::Result<Current> {
                     Role::User => CurrentRole::User,
                     Role::Assistant => CurrentRole::Assistant,
                 };
-                Message::new(role, m.content)
+                let mut message = Message::new(role, m.content);
+                message.snippet = m.snippet.map(|o| crate::message::Origin {
+                    kind: o.kind,
+                    label: o.label,
+                });
+                message
             })
             .collect(),
         answer: e.answer,
         usage: e.usage.map(|u| CurrentUsage {
             input_tokens: u.input_tokens,
             output_tokens: u.output_tokens,
+            cached_input_tokens: u.cached_input_tokens,
+            cache_write_tokens: u.cache_write_tokens,
         }),
         finish_reason: e.finish_reason,
         cost: e.cost,
         duration_ms: e.duration_ms,
+        base_url: e.base_url,
     })
 }
 

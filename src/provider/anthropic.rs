@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
-    model, protocol_error,
+    CachePrices, Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState,
+    Usage, Variables, model, protocol_error,
 };
 use crate::message::Role;
 use crate::secret::Secret;
@@ -47,8 +47,17 @@ impl Provider for Anthropic {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             vision: true,
+            json_schema: true,
             requires_max_tokens: true,
             ..Capabilities::default()
+        }
+    }
+    /// Cache reads cost a tenth of the input price, 5-minute cache writes 1.25 times it
+    /// (Anthropic's prompt-caching pricing).
+    fn cache_prices(&self, model: &ModelSpec) -> CachePrices {
+        CachePrices {
+            read: model.input_price * 0.1,
+            write: model.input_price * 1.25,
         }
     }
     fn missing_key_hint(&self) -> &'static str {
@@ -122,30 +131,101 @@ pub fn url(base: &str) -> String {
     format!("{}/v1/messages", base.strip_suffix("/v1").unwrap_or(base))
 }
 
+/// The shortest prefix, in estimated tokens, worth a cache breakpoint: Anthropic caches
+/// nothing shorter than 1024 tokens (more for some models), so a breakpoint before that
+/// would only clutter the request.
+const MIN_CACHED_TOKENS: u64 = 1024;
+
+const EPHEMERAL: &str = "ephemeral";
+
+/// The prompt-cache breakpoints (`cache_control`), at most three of the four the API
+/// allows: after the system prompt (persona and system snippets), after the history, and
+/// after this call's snippets (before its prompt), each only where the prefix up to it is
+/// long enough to be cached. Returns whether the system prompt gets one, and the indexes
+/// (among the non-system messages) of the messages that do.
+fn breakpoints(req: &ChatRequest) -> (bool, Vec<usize>) {
+    let system: u64 = (req.messages.iter())
+        .filter(|m| m.role == Role::System)
+        .map(crate::models::estimate_message)
+        .sum();
+    let turns: Vec<&crate::message::Message> = req
+        .messages
+        .iter()
+        .filter(|m| m.role != Role::System)
+        .collect();
+    let fresh = req.new_count.min(turns.len());
+    let mut candidates = Vec::new();
+    if fresh < turns.len() {
+        candidates.push(turns.len() - fresh - 1);
+    }
+    if turns.len() >= 2 && fresh >= 2 {
+        candidates.push(turns.len() - 2);
+    }
+    let mut marks = Vec::new();
+    let mut prefix = system;
+    let mut counted = 0;
+    for at in candidates {
+        prefix += crate::models::estimate_messages(turns[counted..=at].iter().copied());
+        counted = at + 1;
+        if prefix >= MIN_CACHED_TOKENS {
+            marks.push(at);
+        }
+    }
+    (system >= MIN_CACHED_TOKENS, marks)
+}
+
 /// The conversation as the API wants it: system text joined into one string, then the
 /// other messages with consecutive same-role ones merged (the API requires alternation).
-fn split(req: &ChatRequest) -> (Option<String>, Vec<Value>) {
+/// With cache breakpoints every turn is a list of text blocks, one per message, so that a
+/// turn reads the same whichever call marks it (a cached prefix must match block for
+/// block); the system prompt with a breakpoint is one marked block.
+fn split(req: &ChatRequest) -> (Option<Value>, Vec<Value>) {
+    let (cache_system, marks) = breakpoints(req);
     let system: Vec<&str> = req
         .messages
         .iter()
         .filter(|m| m.role == Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    let mut turns: Vec<(Role, String)> = Vec::new();
-    for m in req.messages.iter().filter(|m| m.role != Role::System) {
+    let mut turns: Vec<(Role, Vec<(&str, bool)>)> = Vec::new();
+    let others = req.messages.iter().filter(|m| m.role != Role::System);
+    for (i, m) in others.enumerate() {
+        let piece = (m.content.as_str(), marks.contains(&i));
         match turns.last_mut() {
-            Some((role, text)) if *role == m.role => {
-                text.push_str("\n\n");
-                text.push_str(&m.content);
-            }
-            _ => turns.push((m.role, m.content.clone())),
+            Some((role, pieces)) if *role == m.role => pieces.push(piece),
+            _ => turns.push((m.role, vec![piece])),
         }
     }
+    let blocks = !marks.is_empty();
     let messages = turns
         .into_iter()
-        .map(|(role, content)| json!({"role": role.as_str(), "content": content}))
+        .map(|(role, pieces)| json!({"role": role.as_str(), "content": content(&pieces, blocks)}))
         .collect();
-    ((!system.is_empty()).then(|| system.join("\n\n")), messages)
+    let system = (!system.is_empty()).then(|| {
+        let text = system.join("\n\n");
+        if cache_system {
+            json!([{"type": "text", "text": text, "cache_control": {"type": EPHEMERAL}}])
+        } else {
+            json!(text)
+        }
+    });
+    (system, messages)
+}
+
+/// A turn's content: its messages joined into one string, or one text block each.
+fn content(pieces: &[(&str, bool)], blocks: bool) -> Value {
+    if !blocks {
+        let texts: Vec<&str> = pieces.iter().map(|(text, _)| *text).collect();
+        return json!(texts.join("\n\n"));
+    }
+    let blocks = pieces.iter().map(|(text, mark)| {
+        let mut block = json!({"type": "text", "text": text});
+        if *mark {
+            block["cache_control"] = json!({"type": EPHEMERAL});
+        }
+        block
+    });
+    Value::Array(blocks.collect())
 }
 
 /// The request body, byte for byte what is sent.
@@ -160,7 +240,7 @@ pub fn body(req: &ChatRequest) -> Value {
         max_tokens.unwrap_or(json!(super::DEFAULT_MAX_TOKENS)),
     );
     if let Some(system) = system {
-        body.insert("system".into(), json!(system));
+        body.insert("system".into(), system);
     }
     body.insert("messages".into(), Value::Array(messages));
     for (k, v) in &req.params {
@@ -169,6 +249,19 @@ pub fn body(req: &ChatRequest) -> Value {
             ("stop", _) => body.insert("stop_sequences".into(), v.clone()),
             _ => body.insert(k.clone(), v.clone()),
         };
+    }
+    if let Some(schema) = &req.schema {
+        // the schema as the one tool the model must call; its input is the answer
+        body.insert(
+            "tools".into(),
+            json!([{"name": schema.name,
+                    "description": "Answer with this tool: its input is the answer, as JSON matching the schema.",
+                    "input_schema": schema.schema}]),
+        );
+        body.insert(
+            "tool_choice".into(),
+            json!({"type": "tool", "name": schema.name}),
+        );
     }
     if req.stream {
         body.insert("stream".into(), json!(true));
@@ -190,39 +283,59 @@ pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, Header
 }
 
 /// `stop_reason` in the vocabulary the rest of cellmage uses: `max_tokens` is `length`,
-/// a natural end or a stop sequence is `stop`; anything else is kept as the API said it.
+/// a natural end, a stop sequence or the schema's tool call is `stop`; anything else is
+/// kept as the API said it.
 pub fn finish_reason(stop_reason: &str) -> String {
     match stop_reason {
         "max_tokens" => "length",
-        "end_turn" | "stop_sequence" => "stop",
+        "end_turn" | "stop_sequence" | "tool_use" => "stop",
         other => other,
     }
     .to_string()
 }
 
 /// Usage from a `usage` object; a missing count is taken from `before` (the stream reports
-/// input tokens at its start and output tokens at its end).
+/// input tokens at its start and output tokens at its end). Anthropic's `input_tokens`
+/// are those after the last cache breakpoint; cellmage's count every input token, so the
+/// cache reads and writes are added to them.
 fn usage_of(u: Option<&Value>, before: Option<Usage>) -> Option<Usage> {
     let u = u.filter(|u| u.is_object())?;
     let before = before.unwrap_or_default();
     let count = |name: &str, old: u64| u.get(name).and_then(Value::as_u64).unwrap_or(old);
+    let read = count("cache_read_input_tokens", before.cached_input_tokens);
+    let written = count("cache_creation_input_tokens", before.cache_write_tokens);
+    let uncached = match u.get("input_tokens").and_then(Value::as_u64) {
+        Some(n) => n,
+        None => before.input_tokens - before.cached_input_tokens - before.cache_write_tokens,
+    };
     Some(Usage {
-        input_tokens: count("input_tokens", before.input_tokens),
+        input_tokens: uncached + read + written,
         output_tokens: count("output_tokens", before.output_tokens),
+        cached_input_tokens: read,
+        cache_write_tokens: written,
     })
 }
 
-/// A whole (non-streaming) response: the text of its text blocks, in order.
+/// A whole (non-streaming) response: the text of its text blocks, in order; with a
+/// schema's forced tool call, the tool call's input as JSON.
 pub fn parse_response(v: &Value) -> Result<Whole> {
     let blocks = v
         .get("content")
         .and_then(Value::as_array)
         .ok_or_else(|| protocol_error("the response has no content", &v.to_string()))?;
-    let text: String = blocks
+    let kind = |b: &Value, t: &str| b.get("type").and_then(Value::as_str) == Some(t);
+    let tool_input = blocks
         .iter()
-        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-        .filter_map(|b| b.get("text").and_then(Value::as_str))
-        .collect();
+        .find(|b| kind(b, "tool_use"))
+        .and_then(|b| b.get("input"));
+    let text: String = match tool_input {
+        Some(input) => input.to_string(),
+        None => blocks
+            .iter()
+            .filter(|b| kind(b, "text"))
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect(),
+    };
     let finish = v
         .get("stop_reason")
         .and_then(Value::as_str)
@@ -249,7 +362,10 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
             }
         }
         "content_block_delta" => {
-            if let Some(text) = v.pointer("/delta/text").and_then(Value::as_str) {
+            // text, or a forced tool call's input as it is streamed (`input_json_delta`)
+            let delta = v.get("delta");
+            let text = delta.and_then(|d| d.get("text").or_else(|| d.get("partial_json")));
+            if let Some(text) = text.and_then(Value::as_str) {
                 state.push(text, sink)?;
             }
         }
@@ -290,6 +406,7 @@ mod tests {
             params,
             stream: true,
             schema: None,
+            new_count: 1,
         }
     }
 
@@ -339,6 +456,62 @@ mod tests {
     }
 
     #[test]
+    fn cache_breakpoints_follow_the_system_prompt_the_history_and_the_snippets() {
+        let big = "x".repeat(5000);
+        let mut req = request(
+            vec![
+                Message::new(Role::System, big.clone()),
+                Message::new(Role::User, big.clone()),
+                Message::new(Role::User, "q1"),
+                Message::new(Role::Assistant, "a1"),
+                Message::new(Role::User, big.clone()),
+                Message::new(Role::User, "q2"),
+            ],
+            Map::new(),
+        );
+        req.new_count = 2;
+        let b = body(&req);
+        let mark = json!({"type": "ephemeral"});
+        assert_eq!(b["system"][0]["cache_control"], mark);
+        // every turn is blocks, one per message, marked or not
+        assert_eq!(
+            b["messages"][0]["content"],
+            json!([{"type": "text", "text": big}, {"type": "text", "text": "q1"}])
+        );
+        assert_eq!(b["messages"][1]["content"][0]["cache_control"], mark);
+        assert_eq!(b["messages"][2]["content"][0]["cache_control"], mark);
+        assert!(
+            b["messages"][2]["content"][1]
+                .get("cache_control")
+                .is_none()
+        );
+        assert_eq!(b["messages"][2]["content"][1]["text"], "q2");
+        // short prefixes get none: the request is as it always was
+        let small = request(vec![Message::new(Role::User, "hi")], Map::new());
+        assert_eq!(body(&small)["messages"][0]["content"], "hi");
+    }
+
+    #[test]
+    fn cache_usage_counts_every_input_token() {
+        let v = json!({"content": [{"type": "text", "text": "ok"}], "stop_reason": "end_turn",
+            "usage": {"input_tokens": 10, "cache_read_input_tokens": 1000,
+                      "cache_creation_input_tokens": 200, "output_tokens": 5}});
+        let usage = parse_response(&v).unwrap().2.unwrap();
+        assert_eq!(
+            usage,
+            Usage {
+                input_tokens: 1210,
+                output_tokens: 5,
+                cached_input_tokens: 1000,
+                cache_write_tokens: 200,
+            }
+        );
+        // a stream's message_delta that repeats no input count keeps the start's
+        let after = usage_of(Some(&json!({"output_tokens": 9})), Some(usage)).unwrap();
+        assert_eq!((after.input_tokens, after.output_tokens), (1210, 9));
+    }
+
+    #[test]
     fn parses_a_whole_response() {
         let v = json!({"type": "message", "model": "claude-x-1",
             "content": [{"type": "text", "text": "he"}, {"type": "thinking", "thinking": "hm"},
@@ -348,13 +521,7 @@ mod tests {
         assert_eq!(text, "hello");
         assert_eq!(finish.as_deref(), Some("length"));
         assert_eq!(model.as_deref(), Some("claude-x-1"));
-        assert_eq!(
-            usage,
-            Some(Usage {
-                input_tokens: 9,
-                output_tokens: 4
-            })
-        );
+        assert_eq!(usage, Some(Usage::new(9, 4)));
         assert!(parse_response(&json!({"type": "message"})).is_err());
     }
 
@@ -379,13 +546,7 @@ mod tests {
         assert_eq!((sink.0.as_str(), state.text.as_str()), ("hello", "hello"));
         assert_eq!(state.finish_reason.as_deref(), Some("stop"));
         assert_eq!(state.model.as_deref(), Some("claude-x-1"));
-        assert_eq!(
-            state.usage,
-            Some(Usage {
-                input_tokens: 12,
-                output_tokens: 5
-            })
-        );
+        assert_eq!(state.usage, Some(Usage::new(12, 5)));
     }
 
     #[test]

@@ -89,10 +89,10 @@ pub fn complete(req: &ChatRequest, sink: &mut dyn Sink) -> Result<Answer> {
     sink.chunk(&text[start..])?;
     let input: usize = req.messages.iter().map(|m| m.content.len()).sum();
     Ok(Answer {
-        usage: Some(Usage {
-            input_tokens: crate::models::estimate_tokens_len(input),
-            output_tokens: crate::models::estimate_tokens_len(text.len()),
-        }),
+        usage: Some(Usage::new(
+            crate::models::estimate_tokens_len(input),
+            crate::models::estimate_tokens_len(text.len()),
+        )),
         text,
         finish_reason: Some("stop".into()),
         truncated: false,

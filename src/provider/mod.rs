@@ -45,8 +45,9 @@ pub struct Variables {
 pub struct Capabilities {
     /// Images in messages.
     pub vision: bool,
-    /// Native structured output (`--schema` as `response_format`); otherwise the schema
-    /// travels as a system instruction.
+    /// Native structured output: the body carries `ChatRequest.schema` (OpenAI's
+    /// `response_format`, Anthropic's forced tool call); otherwise the schema travels as a
+    /// system instruction.
     pub json_schema: bool,
     /// Reasoning models (`max_completion_tokens`, no temperature).
     pub reasoning: bool,
@@ -65,6 +66,13 @@ pub struct ModelSpec {
     pub max_output: Option<u64>,
     pub input_price: f64,
     pub output_price: f64,
+}
+
+/// USD per million input tokens read from and written to a provider's prompt cache.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CachePrices {
+    pub read: f64,
+    pub write: f64,
 }
 
 /// A hosted model with a known window, output limit and `(input, output)` prices.
@@ -102,6 +110,14 @@ pub trait Provider: Sync {
         &[]
     }
     fn capabilities(&self) -> Capabilities;
+    /// What a model's input tokens cost when read from or written to the prompt cache;
+    /// the input price unless the provider discounts them.
+    fn cache_prices(&self, model: &ModelSpec) -> CachePrices {
+        CachePrices {
+            read: model.input_price,
+            write: model.input_price,
+        }
+    }
     /// One model's capabilities, where a model differs from its provider (a reasoning model
     /// that takes `max_completion_tokens` and no temperature); the provider's by default.
     fn model_capabilities(&self, _model: &str) -> Capabilities {
@@ -258,9 +274,39 @@ pub struct ChatRequest {
     pub messages: Vec<Message>,
     pub params: Map<String, Value>,
     pub stream: bool,
-    /// Structured output (`--schema`): `{name, schema, strict}`, sent by protocols that
-    /// support it natively (OpenAI's `response_format`). See `crate::schema::attach`.
-    pub schema: Option<Value>,
+    /// How many of the last messages this call adds (its snippets and prompt, and a
+    /// schema retry's two); the messages before them are the system prompt and history.
+    pub new_count: usize,
+    /// Structured output (`--schema`), sent by protocols that support it natively. See
+    /// `crate::schema::attach`.
+    pub schema: Option<StructuredOutput>,
+}
+
+/// A schema as the request carries it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StructuredOutput {
+    /// The name the provider is told (`[A-Za-z0-9_-]{1,64}`).
+    pub name: String,
+    /// The schema as given.
+    pub schema: Value,
+    /// The same meaning in the form OpenAI's strict mode accepts, when one exists.
+    pub strict: Option<Value>,
+    pub form: Form,
+}
+
+/// How a chat-completions server is asked for JSON: the forms cellmage falls back through,
+/// in order, when a server refuses one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// `{"type": "json_schema", "json_schema": {name, schema, strict}}`, strict when the
+    /// schema has a strict form.
+    JsonSchema,
+    /// The same, `strict: false` (a server refused the strict form).
+    JsonSchemaLoose,
+    /// `{"type": "json_object", "schema": …}`, as llama-cpp-python takes it.
+    JsonObjectSchema,
+    /// `{"type": "json_object"}`, the schema in a system message.
+    JsonObject,
 }
 
 /// Where and how it is sent.
@@ -310,10 +356,42 @@ impl Endpoint {
     }
 }
 
+/// Tokens a call used. `input_tokens` counts every input token, those read from and
+/// written to the provider's prompt cache included; the two cache counts say how many of
+/// them were which (OpenAI reports reads only: `prompt_tokens_details.cached_tokens`;
+/// Anthropic both: `cache_read_input_tokens`, `cache_creation_input_tokens`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_input_tokens: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cache_write_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Usage {
+    pub fn new(input_tokens: u64, output_tokens: u64) -> Usage {
+        Usage {
+            input_tokens,
+            output_tokens,
+            ..Usage::default()
+        }
+    }
+
+    /// Both calls' tokens (a schema's corrective retry).
+    pub fn plus(self, other: Usage) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens + other.input_tokens,
+            output_tokens: self.output_tokens + other.output_tokens,
+            cached_input_tokens: self.cached_input_tokens + other.cached_input_tokens,
+            cache_write_tokens: self.cache_write_tokens + other.cache_write_tokens,
+        }
+    }
 }
 
 /// A complete answer.

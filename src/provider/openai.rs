@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
-    model, protocol_error,
+    CachePrices, Capabilities, ChatRequest, Endpoint, Form, ModelSpec, Provider, Sink, StreamState,
+    StructuredOutput, Usage, Variables, model, protocol_error,
 };
 use crate::message::OnWire;
 use crate::transport::HeaderValue;
@@ -76,6 +76,18 @@ impl Provider for Compatible {
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
     }
+    /// Cached input at the model's cached-input price ([`CACHED_INPUT_PRICES`]); OpenAI
+    /// charges nothing extra for writing the cache.
+    fn cache_prices(&self, model: &ModelSpec) -> CachePrices {
+        let read = CACHED_INPUT_PRICES
+            .iter()
+            .find(|(name, _)| model.names.contains(name))
+            .map_or(model.input_price, |(_, price)| *price);
+        CachePrices {
+            read,
+            write: model.input_price,
+        }
+    }
     fn url(&self, base: &str) -> String {
         url(base)
     }
@@ -128,6 +140,25 @@ const MODELS: &[ModelSpec] = &[
     model(&["o1"], 200_000, 100_000, (15.00, 60.00)),
 ];
 
+/// Cached-input prices in USD per million tokens, from the same pricing page as [`MODELS`]
+/// (its "Cached input" column). A model not listed pays the input price.
+const CACHED_INPUT_PRICES: &[(&str, f64)] = &[
+    ("gpt-5.2", 0.175),
+    ("gpt-5.1", 0.125),
+    ("gpt-5", 0.125),
+    ("gpt-5-mini", 0.025),
+    ("gpt-5-nano", 0.005),
+    ("gpt-4.1", 0.50),
+    ("gpt-4.1-mini", 0.10),
+    ("gpt-4.1-nano", 0.025),
+    ("gpt-4o", 1.25),
+    ("gpt-4o-mini", 0.075),
+    ("o3", 0.50),
+    ("o4-mini", 0.275),
+    ("o3-mini", 0.55),
+    ("o1", 7.50),
+];
+
 pub fn url(base: &str) -> String {
     format!("{}/chat/completions", base.trim_end_matches('/'))
 }
@@ -160,15 +191,34 @@ impl Serialize for Body<'_> {
                 map.serialize_entry(k, v)?;
             }
         }
-        if let Some(schema) = &req.schema {
-            let format = json!({"type": "json_schema", "json_schema": schema});
-            map.serialize_entry("response_format", &format)?;
+        // `--param response_format` wins over `--schema`'s (which is still validated)
+        if let Some(schema) = req.schema.as_ref()
+            && !req.params.contains_key("response_format")
+        {
+            map.serialize_entry("response_format", &response_format(schema))?;
         }
         if req.stream {
             map.serialize_entry("stream", &true)?;
             map.serialize_entry("stream_options", &json!({"include_usage": true}))?;
         }
         map.end()
+    }
+}
+
+/// The `response_format` of a schema in its form.
+pub fn response_format(s: &StructuredOutput) -> Value {
+    let json_schema = |schema: &Value, strict: bool| {
+        json!({"type": "json_schema",
+               "json_schema": {"name": s.name, "schema": schema, "strict": strict}})
+    };
+    match s.form {
+        Form::JsonSchema => match &s.strict {
+            Some(strict) => json_schema(strict, true),
+            None => json_schema(&s.schema, false),
+        },
+        Form::JsonSchemaLoose => json_schema(&s.schema, false),
+        Form::JsonObjectSchema => json!({"type": "json_object", "schema": s.schema}),
+        Form::JsonObject => json!({"type": "json_object"}),
     }
 }
 
@@ -193,14 +243,16 @@ pub fn headers(
     h
 }
 
+/// Usage: `prompt_tokens` counts every input token, cached ones included
+/// (`prompt_tokens_details.cached_tokens`).
 fn usage_of(v: &Value) -> Option<Usage> {
     let u = v.get("usage").filter(|u| u.is_object())?;
+    let count = |pointer: &str| u.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
     Some(Usage {
-        input_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
-        output_tokens: u
-            .get("completion_tokens")
-            .and_then(Value::as_u64)
-            .unwrap_or(0),
+        input_tokens: count("/prompt_tokens"),
+        output_tokens: count("/completion_tokens"),
+        cached_input_tokens: count("/prompt_tokens_details/cached_tokens"),
+        cache_write_tokens: 0,
     })
 }
 
@@ -309,6 +361,7 @@ mod tests {
                     .collect(),
                 stream: *stream,
                 schema: None,
+                new_count: 1,
             };
             assert_eq!(serde_json::to_string(&body(&req)).unwrap(), *want);
         }
@@ -321,13 +374,34 @@ mod tests {
             messages: vec![Message::new(Role::User, "u")],
             params: Default::default(),
             stream: false,
-            schema: Some(json!({"name": "answer", "schema": {"type": "object"}, "strict": true})),
+            new_count: 1,
+            schema: Some(StructuredOutput {
+                name: "answer".into(),
+                schema: json!({"type": "object"}),
+                strict: Some(json!({"type": "object", "additionalProperties": false})),
+                form: Form::JsonSchema,
+            }),
         };
         assert_eq!(
             serde_json::to_value(body(&req)).unwrap()["response_format"],
             json!({"type": "json_schema",
-                   "json_schema": {"name": "answer", "schema": {"type": "object"}, "strict": true}})
+                   "json_schema": {"name": "answer",
+                                   "schema": {"type": "object", "additionalProperties": false},
+                                   "strict": true}})
         );
+        let mut loose = req.clone();
+        loose.schema.as_mut().unwrap().form = Form::JsonObjectSchema;
+        assert_eq!(
+            serde_json::to_value(body(&loose)).unwrap()["response_format"],
+            json!({"type": "json_object", "schema": {"type": "object"}})
+        );
+        // one response_format key: --param's
+        loose
+            .params
+            .insert("response_format".into(), json!({"type": "text"}));
+        let text = serde_json::to_string(&body(&loose)).unwrap();
+        assert_eq!(text.matches("response_format").count(), 1, "{text}");
+        assert!(text.contains(r#""response_format":{"type":"text"}"#));
     }
 
     #[test]

@@ -100,6 +100,30 @@ pub enum Source {
     Persona(String),
     /// A `[models.NAME]` table.
     Model(String),
+    /// The last exchange of the conversation being continued.
+    Conversation(String),
+}
+
+impl Source {
+    /// A flag, or a conversation's own choice carried on by `-c`: above every layer.
+    fn is_explicit(&self) -> bool {
+        matches!(self, Source::Flag(_) | Source::Conversation(_))
+    }
+
+    /// Said on this invocation: a flag or the environment.
+    fn said_now(&self) -> bool {
+        matches!(self, Source::Flag(_) | Source::Env(_))
+    }
+}
+
+/// What a conversation's last exchange used, carried on when it is continued.
+#[derive(Clone, Debug, Default)]
+pub struct Carried {
+    pub conversation: String,
+    pub model: String,
+    pub provider: String,
+    pub base_url: Option<String>,
+    pub persona: Option<String>,
 }
 
 impl fmt::Display for Source {
@@ -112,6 +136,7 @@ impl fmt::Display for Source {
             Source::Flag(name) => write!(f, "flag {name}"),
             Source::Persona(name) => write!(f, "persona {name}"),
             Source::Model(name) => write!(f, "[models.{name}]"),
+            Source::Conversation(name) => write!(f, "conversation {name}"),
         }
     }
 }
@@ -137,7 +162,7 @@ pub fn beneath_flags<T>(
     layer: Option<Sourced<T>>,
 ) -> Option<Sourced<T>> {
     match setting {
-        Some(s) if matches!(s.source, Source::Flag(_)) => Some(s),
+        Some(s) if s.source.is_explicit() => Some(s),
         setting => layer.or(setting),
     }
 }
@@ -483,6 +508,36 @@ impl Settings {
             model,
             paths,
         })
+    }
+
+    /// Continuing a conversation: its model, provider, base URL and persona, unless a flag
+    /// or the environment says otherwise. A model said now takes its own provider and base
+    /// URL; a provider said now, its own base URL.
+    pub fn carry_on(&mut self, carried: &Carried) {
+        let from = || Source::Conversation(carried.conversation.clone());
+        // an imported exchange names no provider cellmage knows: nothing to carry on (its
+        // persona's prompt, say, is already in its history)
+        let Ok(provider) = crate::provider::by_name(&carried.provider) else {
+            return;
+        };
+        if !self.persona.as_ref().is_some_and(|p| p.source.said_now())
+            && let Some(persona) = &carried.persona
+        {
+            self.persona = Some(Sourced::new(persona.clone(), from()));
+        }
+        if self.model.source.said_now() {
+            return;
+        }
+        self.model = Sourced::new(carried.model.clone(), from());
+        if self.provider.as_ref().is_some_and(|p| p.source.said_now()) {
+            return;
+        }
+        self.provider = Some(Sourced::new(provider, from()));
+        let base_said = self.api_base_flag.is_some()
+            || (self.connection(provider).base.as_ref()).is_some_and(|b| b.source.said_now());
+        if let Some(base) = carried.base_url.as_ref().filter(|_| !base_said) {
+            self.api_base_flag = Some(Sourced::new(base.clone(), from()));
+        }
     }
 
     /// A provider's connection.

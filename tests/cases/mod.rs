@@ -2,14 +2,17 @@
 
 mod anthropic;
 mod bad_input;
+mod caching;
 mod completions;
 mod context_guard;
+mod continuing;
 mod conversations;
 mod core;
 mod cost;
 mod delivery;
 mod dry_run;
 mod dry_run_body;
+mod each_file_once;
 mod errors;
 mod extract;
 mod history;
@@ -34,6 +37,7 @@ mod schema;
 mod secrets;
 mod snippets;
 mod streams;
+mod structured;
 mod timeouts;
 mod tls;
 mod transport;

@@ -1,15 +1,21 @@
 //! `--schema`: structured output. Loading a JSON Schema (a file or inline JSON), attaching it
-//! to the request the way the protocol supports, and validating the answer locally, with one
-//! more call when the answer is not JSON or does not match.
+//! to the request the way the protocol supports (OpenAI's strict mode through its strict
+//! form: `strict`), falling back through the forms a server takes when it refuses one, and
+//! validating the answer locally, with one more call when the answer is not JSON or does
+//! not match.
+
+pub mod strict;
 
 use std::path::Path;
 
 use anyhow::Result;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{Failure, Kind, usage};
 use crate::message::{Message, Role};
-use crate::provider::{self, Answer, ChatRequest, Endpoint, ProviderRef, Sink};
+use crate::provider::{
+    self, Answer, ChatRequest, Endpoint, Form, ProviderRef, Sink, StructuredOutput,
+};
 
 /// How many validation errors an error message lists.
 const MAX_ERRORS: usize = 5;
@@ -18,6 +24,8 @@ const MAX_ERRORS: usize = 5;
 pub struct Schema {
     pub name: String,
     pub value: Value,
+    /// Its form for OpenAI's strict mode, when one keeps its meaning.
+    pub strict: Option<Value>,
     validator: jsonschema::Validator,
 }
 
@@ -97,6 +105,7 @@ pub fn compile(name: String, value: Value) -> Result<Schema, InvalidSchema> {
     let validator = jsonschema::validator_for(&value).map_err(InvalidSchema)?;
     Ok(Schema {
         name,
+        strict: strict::strict_form(&value),
         value,
         validator,
     })
@@ -127,10 +136,12 @@ fn name_of(schema: &Value, stem: Option<&str>) -> String {
 
 impl Schema {
     /// The answer as JSON matching the schema, or a message saying why not. An answer that
-    /// is one fenced block is accepted as the JSON inside it.
+    /// is one fenced block is accepted as the JSON inside it; the `null`s that stand for
+    /// absent optional properties (the strict form's) are taken out first.
     pub fn check(&self, answer: &str) -> Result<Value, Mismatch> {
         let text = unfence(answer);
-        let value: Value = serde_json::from_str(text).map_err(Mismatch::NotJson)?;
+        let mut value: Value = serde_json::from_str(text).map_err(Mismatch::NotJson)?;
+        strict::drop_absent(&mut value, &self.value);
         let mut errors: Vec<String> = self
             .validator
             .iter_errors(&value)
@@ -178,14 +189,26 @@ fn unfence(answer: &str) -> &str {
 }
 
 /// Puts the schema on the request: natively where the provider has structured output
-/// (the `json_schema` capability: OpenAI's `response_format`, strict), else as an
-/// instruction in a system message right after the persona's (a provider that takes one
+/// (the `json_schema` capability: OpenAI's `response_format`, strict when the schema has a
+/// strict form; Anthropic's forced tool call) and the schema describes an object, else as
+/// an instruction in a system message right after the persona's (a provider that takes one
 /// system prompt gets it appended there).
 pub fn attach(req: &mut ChatRequest, provider: ProviderRef, schema: &Schema) {
-    if provider.model_capabilities(&req.model).json_schema {
-        req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
+    let native = provider.model_capabilities(&req.model).json_schema;
+    if native && strict::is_object_schema(&schema.value) {
+        req.schema = Some(StructuredOutput {
+            name: schema.name.clone(),
+            schema: schema.value.clone(),
+            strict: schema.strict.clone(),
+            form: Form::JsonSchema,
+        });
         return;
     }
+    instruct(req, schema);
+}
+
+/// The schema as an instruction in a system message after the persona's.
+fn instruct(req: &mut ChatRequest, schema: &Schema) {
     let at = req
         .messages
         .iter()
@@ -211,7 +234,8 @@ pub fn complete(
     schema: &Schema,
     sink: &mut dyn Sink,
 ) -> Result<Validated> {
-    let first = provider::complete(req, endpoint, sink)?;
+    let (first, fallback) = complete_in_a_form(req, endpoint, schema, sink)?;
+    let req = fallback.as_ref().unwrap_or(req);
     if first.truncated {
         return Ok(Validated {
             answer: first,
@@ -253,13 +277,90 @@ pub fn complete(
 }
 
 fn validated(mut answer: Answer, value: Value) -> Validated {
-    answer.text = unfence(&answer.text).to_string();
+    let text = unfence(&answer.text);
+    // the JSON as validated, where absent properties' nulls were taken out
+    let same = serde_json::from_str::<Value>(text).is_ok_and(|v| v == value);
+    answer.text = if same {
+        text.to_string()
+    } else {
+        value.to_string()
+    };
     Validated { answer, value }
+}
+
+/// The next form to try after a server refused `form`, if any. A refusal of the schema
+/// itself (OpenAI's "Invalid schema") is tried without strict mode first; a server that
+/// does not take `json_schema` at all goes to `json_object`.
+fn next_form(form: Form, strict: bool, error: &anyhow::Error) -> Option<Form> {
+    let message = error.chain().find_map(|e| e.downcast_ref::<Failure>())?;
+    let text = message.message.to_ascii_lowercase();
+    let refused = message.kind == Kind::Rejected
+        && (text.contains("(http 400)") || text.contains("(http 422)"))
+        && (text.contains("response_format") || text.contains("json_schema"));
+    if !refused {
+        return None;
+    }
+    match form {
+        Form::JsonSchema if strict && text.contains("invalid schema") => {
+            Some(Form::JsonSchemaLoose)
+        }
+        Form::JsonSchema | Form::JsonSchemaLoose => Some(Form::JsonObjectSchema),
+        Form::JsonObjectSchema => Some(Form::JsonObject),
+        Form::JsonObject => None,
+    }
+}
+
+/// The call, falling back through the forms of structured output a server takes when it
+/// refuses one (nothing is remembered for the next invocation). Returns the answer and,
+/// after a fallback, the request that got it.
+fn complete_in_a_form(
+    req: &ChatRequest,
+    endpoint: &Endpoint,
+    schema: &Schema,
+    sink: &mut dyn Sink,
+) -> Result<(Answer, Option<ChatRequest>)> {
+    let mut fallback: Option<ChatRequest> = None;
+    loop {
+        let current = fallback.as_ref().unwrap_or(req);
+        let error = match provider::complete(current, endpoint, sink) {
+            Ok(answer) => return Ok((answer, fallback)),
+            Err(error) => error,
+        };
+        let Some(wire) = current.schema.as_ref() else {
+            return Err(error);
+        };
+        let strict = wire.form == Form::JsonSchema && wire.strict.is_some();
+        let Some(form) = next_form(wire.form, strict, &error) else {
+            return Err(error);
+        };
+        eprintln!(
+            "cellmage: warning: {error}; trying again with {}",
+            describe(form)
+        );
+        let mut next = current.clone();
+        if let Some(wire) = next.schema.as_mut() {
+            wire.form = form;
+        }
+        if form == Form::JsonObject {
+            instruct(&mut next, schema);
+        }
+        fallback = Some(next);
+    }
+}
+
+fn describe(form: Form) -> &'static str {
+    match form {
+        Form::JsonSchema => "the strict json_schema",
+        Form::JsonSchemaLoose => "json_schema without strict mode",
+        Form::JsonObjectSchema => "json_object and the schema",
+        Form::JsonObject => "json_object and the schema in a system message",
+    }
 }
 
 /// The retry: the conversation so far, the bad answer, and the validation error.
 pub fn retry_request(req: &ChatRequest, answer: &str, error: &str) -> ChatRequest {
     let mut retry = req.clone();
+    retry.new_count += 2;
     retry.messages.push(Message::new(Role::Assistant, answer));
     retry.messages.push(Message::new(
         Role::User,
@@ -273,10 +374,7 @@ pub fn retry_request(req: &ChatRequest, answer: &str, error: &str) -> ChatReques
 
 fn add_usage(a: Option<provider::Usage>, b: Option<provider::Usage>) -> Option<provider::Usage> {
     match (a, b) {
-        (Some(a), Some(b)) => Some(provider::Usage {
-            input_tokens: a.input_tokens + b.input_tokens,
-            output_tokens: a.output_tokens + b.output_tokens,
-        }),
+        (Some(a), Some(b)) => Some(a.plus(b)),
         (a, b) => b.or(a),
     }
 }
@@ -284,6 +382,7 @@ fn add_usage(a: Option<provider::Usage>, b: Option<provider::Usage>) -> Option<p
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn person() -> Schema {
         compile(
@@ -366,12 +465,17 @@ mod tests {
             params: Default::default(),
             stream: false,
             schema: None,
+            new_count: 1,
         };
         let s = person();
         let mut openai = req.clone();
         attach(&mut openai, &provider::openai::OPENAI, &s);
-        assert_eq!(openai.schema.as_ref().unwrap()["strict"], true);
-        assert_eq!(openai.schema.as_ref().unwrap()["name"], "person");
+        let wire = openai.schema.as_ref().unwrap();
+        assert_eq!(
+            (wire.name.as_str(), wire.form),
+            ("person", Form::JsonSchema)
+        );
+        assert_eq!(wire.strict.as_ref(), Some(&s.value), "already strict");
         assert_eq!(openai.messages, req.messages);
         attach(&mut req, &provider::echo::Echo, &s);
         assert!(req.schema.is_none());
@@ -388,6 +492,7 @@ mod tests {
             params: Default::default(),
             stream: true,
             schema: None,
+            new_count: 1,
         };
         let retry = retry_request(&req, "oops", "the answer is not JSON");
         assert_eq!(retry.messages.len(), 3);
