@@ -143,6 +143,13 @@ impl Sink for Quiet {
     fn shown(&self) -> bool {
         false
     }
+
+    fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
+        if self.output.show_reasoning {
+            output::show_reasoning(text)?;
+        }
+        Ok(())
+    }
 }
 
 impl Receiver for Quiet {

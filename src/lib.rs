@@ -21,4 +21,5 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod spinner;
 pub mod transport;

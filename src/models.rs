@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::error::usage;
 use crate::message::Message;
-use crate::provider::{self, ModelSpec, ProviderRef, Usage};
+use crate::provider::{self, Capabilities, ModelSpec, ProviderRef, Usage};
 use crate::settings::{KeySource, ModelConfig};
 
 /// Everything known about the model of one call.
@@ -34,6 +34,27 @@ pub struct ModelInfo {
     pub params: Map<String, Value>,
     /// Where the description came from: `built-in`, `config` or `-` (unknown model).
     pub origin: &'static str,
+    /// The model's `[models.NAME]` table, whose capabilities override the registry's.
+    pub table: Option<ModelConfig>,
+}
+
+impl ModelInfo {
+    /// What the model can do when `provider` serves it: the registry's description, then
+    /// the model's table over it.
+    pub fn capabilities(&self, provider: ProviderRef) -> Capabilities {
+        let caps = provider.model_capabilities(&self.wire_name);
+        match &self.table {
+            Some(table) => table.capabilities(caps),
+            None => caps,
+        }
+    }
+
+    /// Whether the prices are the config's own (a configured price always wins).
+    fn priced_by_config(&self) -> bool {
+        self.table
+            .as_ref()
+            .is_some_and(|t| t.input_price.is_some() || t.output_price.is_some())
+    }
 }
 
 /// Drops a dated or `-latest` suffix: `gpt-4.1-2025-04-14`, `claude-sonnet-4-20250514`,
@@ -132,6 +153,7 @@ pub fn lookup(
         output_price: config.output_price.or(base.output_price),
         params: config.params.clone(),
         origin: "config",
+        table: Some(config.clone()),
     })
 }
 
@@ -156,6 +178,42 @@ pub fn all(configured: &BTreeMap<String, ModelConfig>) -> Result<Vec<ModelInfo>>
     Ok(out)
 }
 
+/// A model name as the registry compares them: a gateway's `vendor/` prefix and a dated or
+/// `-latest` suffix dropped (`openai/gpt-4.1-mini-2025-04-14` is `gpt-4.1-mini`).
+pub fn normalise(name: &str) -> &str {
+    undated(name.rsplit('/').next().unwrap_or(name))
+}
+
+/// The prices of the model that answered (the response's `model`), which need not be the
+/// one asked for: a configured price always wins; a local server is priced only by the
+/// config; otherwise the answering model's list price, and when it is not a known model,
+/// the requested model's only if the names agree. A local server answering as `smollm2`
+/// is never billed at the rates of the name that was requested.
+pub fn priced_as(info: &ModelInfo, caps: Capabilities, answered: &str) -> ModelInfo {
+    let unpriced = ModelInfo {
+        input_price: None,
+        output_price: None,
+        ..info.clone()
+    };
+    if info.priced_by_config() {
+        return info.clone();
+    }
+    if caps.local {
+        return unpriced;
+    }
+    if answered.is_empty() || normalise(answered) == normalise(&info.wire_name) {
+        return info.clone();
+    }
+    match builtin(normalise(answered)) {
+        Some((_, b)) => ModelInfo {
+            input_price: Some(b.input_price),
+            output_price: Some(b.output_price),
+            ..info.clone()
+        },
+        None => unpriced,
+    }
+}
+
 /// The cost of a call in USD from the usage the provider reported; `None` when either
 /// price is unknown (never a made-up zero).
 pub fn cost(info: &ModelInfo, usage: &Usage) -> Option<f64> {
@@ -166,12 +224,25 @@ pub fn cost(info: &ModelInfo, usage: &Usage) -> Option<f64> {
     )
 }
 
-/// Tokens in a text of `bytes` bytes, estimated at four bytes a token (rounded up), the
-/// usual rule of thumb for English prose and code with BPE tokenizers. It runs at memory
-/// speed and needs no vocabulary; it undercounts text in scripts that take three UTF-8 bytes
-/// a character (CJK), where a token is about one character, and dense symbols.
-pub fn estimate_tokens_len(bytes: usize) -> u64 {
-    bytes.div_ceil(4) as u64
+/// Tokens in a text, estimated: four ASCII bytes a token (rounded up), the usual rule of
+/// thumb for English prose and code with BPE tokenizers, and one token for each non-ASCII
+/// character (CJK and most other scripts take about one token a character). It reads the
+/// bytes once, needs no vocabulary and no UTF-8 decoding: a non-ASCII character is counted
+/// at its leading byte.
+pub fn estimate_tokens(text: &str) -> u64 {
+    estimate_texts([text])
+}
+
+/// Tokens in several texts read as one (see [`estimate_tokens`]).
+pub fn estimate_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
+    let (mut ascii, mut wide) = (0usize, 0usize);
+    for text in texts {
+        let bytes = text.as_bytes();
+        let high = bytes.iter().filter(|&&b| b >= 0x80).count();
+        ascii += bytes.len() - high;
+        wide += bytes.iter().filter(|&&b| b >= 0xC0).count();
+    }
+    (ascii.div_ceil(4) + wide) as u64
 }
 
 /// The framing a chat message costs beyond its text (role and separators), as OpenAI
@@ -180,7 +251,7 @@ pub const MESSAGE_OVERHEAD_TOKENS: u64 = 4;
 
 /// The estimated tokens of one message, framing included.
 pub fn estimate_message(message: &Message) -> u64 {
-    estimate_tokens_len(message.content.len()) + MESSAGE_OVERHEAD_TOKENS
+    estimate_tokens(&message.content) + MESSAGE_OVERHEAD_TOKENS
 }
 
 /// The estimated tokens of several messages.
@@ -193,10 +264,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn estimate_rounds_up() {
-        assert_eq!(estimate_tokens_len(0), 0);
-        assert_eq!(estimate_tokens_len(1), 1);
-        assert_eq!(estimate_tokens_len(8), 2);
+    fn estimate_rounds_up_and_counts_wide_characters_once() {
+        assert_eq!(estimate_tokens(""), 0);
+        assert_eq!(estimate_tokens("a"), 1);
+        assert_eq!(estimate_tokens("12345678"), 2);
+        // CJK: one token a character, not one per four bytes
+        assert_eq!(estimate_tokens("日本語のテキスト"), 8);
+        assert_eq!(estimate_tokens("héllo"), 1 + 1);
+        assert_eq!(estimate_tokens("🦀"), 1);
         let m = Message::new(crate::message::Role::User, "12345678");
         assert_eq!(
             estimate_messages([&m, &m]),

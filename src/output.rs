@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -18,6 +19,7 @@ use crate::extract::{self, Block, Selector};
 use crate::files;
 use crate::provider::{Answer, Sink};
 use crate::settings::OutputOptions;
+use crate::spinner::Spinner;
 
 /// What output needs to know about the call beyond the answer itself.
 #[derive(Clone, Debug, Default)]
@@ -34,7 +36,8 @@ pub struct Printer {
     selector: Option<Selector>,
     streaming: bool,
     last_byte: Option<u8>,
-    received: usize,
+    /// On a terminal: until the answer shows (streamed), or until it is complete (held).
+    spinner: Option<Spinner>,
 }
 
 impl Printer {
@@ -48,37 +51,35 @@ impl Printer {
         if let Some(dir) = &opts.write_files {
             files::check_dir(dir)?;
         }
+        let streaming = opts.extract.is_none() && !opts.json && opts.output.is_none();
         Ok(Printer {
-            streaming: opts.extract.is_none() && !opts.json && opts.output.is_none(),
+            spinner: opts
+                .spinner
+                .then(|| Spinner::start(spinner_delay(streaming))),
+            streaming,
             opts: opts.clone(),
             selector,
             last_byte: None,
-            received: 0,
         })
     }
 
     /// Holds the answer until it is complete (`--schema`: only a validated answer is shown).
     pub fn hold(&mut self) {
+        if self.streaming && self.spinner.is_some() {
+            self.spinner = Some(Spinner::start(spinner_delay(false)));
+        }
         self.streaming = false;
     }
 
-    fn spin(&mut self) {
-        const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-        if self.opts.spinner && !self.streaming {
-            let frame = FRAMES[(self.received / 16) % FRAMES.len()];
-            eprint!("\r{frame} receiving… {} bytes", self.received);
-        }
-    }
-
-    fn clear_spinner(&self) {
-        if self.opts.spinner && !self.streaming && self.received > 0 {
-            eprint!("\r\x1b[2K");
+    fn clear_spinner(&mut self) {
+        if let Some(mut spinner) = self.spinner.take() {
+            spinner.stop();
         }
     }
 
     /// Everything after the last byte arrived: extraction, files, the output itself, the
     /// status line, and the exit code of whatever failed.
-    pub fn finish(self, answer: &Answer, meta: &Meta) -> Result<()> {
+    pub fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
         self.clear_spinner();
         let blocks = extract::parse(&answer.text);
         let blocked = answer.truncated && !self.opts.allow_truncated;
@@ -222,17 +223,43 @@ impl Sink for Printer {
     }
 
     fn chunk(&mut self, text: &str) -> std::io::Result<()> {
-        self.received += text.len();
         if self.streaming {
+            self.clear_spinner();
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
             self.last_byte = text.as_bytes().last().copied().or(self.last_byte);
-        } else {
-            self.spin();
+        } else if let Some(spinner) = &self.spinner {
+            spinner.received(text.len());
         }
         Ok(())
     }
+
+    fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
+        if self.opts.show_reasoning {
+            self.clear_spinner();
+            show_reasoning(text)?;
+        } else if let Some(spinner) = &self.spinner {
+            spinner.received(0);
+        }
+        Ok(())
+    }
+}
+
+/// A streamed answer's spinner waits a second for the first byte; a held one starts at once.
+fn spinner_delay(streaming: bool) -> Duration {
+    if streaming {
+        Duration::from_secs(1)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// `--show-reasoning`: reasoning text to stderr as it arrives.
+pub fn show_reasoning(text: &str) -> std::io::Result<()> {
+    let mut err = std::io::stderr().lock();
+    err.write_all(text.as_bytes())?;
+    err.flush()
 }
 
 /// CellMage's status bar: `✓ model • 1.23s • 10↑/20↓ tokens • $0.0001`.

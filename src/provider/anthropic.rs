@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
-    model, protocol_error,
+    Capabilities, ChatRequest, Effort, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage,
+    Variables, model, protocol_error,
 };
 use crate::message::Role;
 use crate::secret::Secret;
@@ -48,8 +48,37 @@ impl Provider for Anthropic {
         Capabilities {
             vision: true,
             requires_max_tokens: true,
-            ..Capabilities::default()
+            prompt_caching: true,
+            reasoning: true,
+            ..Capabilities::CHAT
         }
+    }
+    /// Extended thinking came with Claude 3.7 Sonnet; older models have none.
+    fn model_capabilities(&self, model: &str) -> Capabilities {
+        let caps = self.capabilities();
+        let older = [
+            "claude-3-5-",
+            "claude-3-haiku",
+            "claude-3-opus",
+            "claude-3-sonnet",
+        ];
+        Capabilities {
+            reasoning: !older.iter().any(|o| model.starts_with(o)),
+            ..caps
+        }
+    }
+    fn apply_reasoning(&self, effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+        thinking(effort, params)
+    }
+    fn parse_reasoning(&self, v: &Value) -> Option<String> {
+        let text: String = v
+            .get("content")
+            .and_then(Value::as_array)?
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("thinking"))
+            .filter_map(|b| b.get("thinking").and_then(Value::as_str))
+            .collect();
+        (!text.is_empty()).then_some(text)
     }
     fn missing_key_hint(&self) -> &'static str {
         "set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table"
@@ -115,6 +144,38 @@ const MODELS: &[ModelSpec] = &[
         (0.25, 1.25),
     ),
 ];
+
+/// The thinking budget of each effort, in tokens (the API's minimum is 1,024).
+pub fn thinking_budget(effort: Effort) -> u64 {
+    match effort {
+        Effort::Low => 2_048,
+        Effort::Medium => 8_192,
+        Effort::High => 16_384,
+    }
+}
+
+/// Extended thinking, as Anthropic's docs require it: `thinking: {type: "enabled",
+/// budget_tokens}` with `max_tokens` above the budget (the answer keeps the room it had), and
+/// no `temperature`, `top_p` or `top_k`, which thinking does not take. Returns what was dropped.
+fn thinking(effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+    let budget = thinking_budget(effort);
+    let max = params
+        .get("max_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(super::DEFAULT_MAX_TOKENS);
+    if max <= budget {
+        params.insert("max_tokens".into(), json!(budget + max));
+    }
+    params.insert(
+        "thinking".into(),
+        json!({"type": "enabled", "budget_tokens": budget}),
+    );
+    ["temperature", "top_p", "top_k"]
+        .iter()
+        .filter(|k| params.remove(**k).is_some())
+        .map(|k| k.to_string())
+        .collect()
+}
 
 /// `{base}/v1/messages`; a base that already ends in `/v1` is accepted too.
 pub fn url(base: &str) -> String {
@@ -247,10 +308,17 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
             if let Some(text) = v.pointer("/content_block/text").and_then(Value::as_str) {
                 state.push(text, sink)?;
             }
+            if let Some(text) = v.pointer("/content_block/thinking").and_then(Value::as_str) {
+                state.think(text, sink)?;
+            }
         }
         "content_block_delta" => {
             if let Some(text) = v.pointer("/delta/text").and_then(Value::as_str) {
                 state.push(text, sink)?;
+            }
+            // a thinking block's `thinking_delta`: never the answer
+            if let Some(text) = v.pointer("/delta/thinking").and_then(Value::as_str) {
+                state.think(text, sink)?;
             }
         }
         "message_delta" => {

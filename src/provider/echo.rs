@@ -87,11 +87,11 @@ pub fn complete(req: &ChatRequest, sink: &mut dyn Sink) -> Result<Answer> {
         start = i + 1;
     }
     sink.chunk(&text[start..])?;
-    let input: usize = req.messages.iter().map(|m| m.content.len()).sum();
+    let input = crate::models::estimate_texts(req.messages.iter().map(|m| m.content.as_str()));
     Ok(Answer {
         usage: Some(Usage {
-            input_tokens: crate::models::estimate_tokens_len(input),
-            output_tokens: crate::models::estimate_tokens_len(text.len()),
+            input_tokens: input,
+            output_tokens: crate::models::estimate_tokens(&text),
         }),
         text,
         finish_reason: Some("stop".into()),

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
-    model, protocol_error,
+    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, StructuredDialect,
+    Usage, Variables, model, protocol_error,
 };
 use crate::message::OnWire;
 use crate::transport::HeaderValue;
@@ -24,7 +24,12 @@ pub struct Compatible {
     pub model_prefixes: &'static [&'static str],
     pub models: &'static [ModelSpec],
     pub capabilities: Capabilities,
+    /// Model families that are reasoning models (`o3` names `o3`, `o3-mini`, `o3-2025-04-16`):
+    /// a reasoning effort, `max_completion_tokens`, no sampling parameters.
+    pub reasoning_models: &'static [&'static str],
     pub missing_key_hint: &'static str,
+    /// Who the key is for, in the authentication hint ("for Gemini").
+    pub key_for: Option<&'static str>,
 }
 
 pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
@@ -43,12 +48,14 @@ pub static OPENAI: Compatible = Compatible {
     models: MODELS,
     capabilities: Capabilities {
         json_schema: true,
-        vision: false,
-        reasoning: false,
-        requires_max_tokens: false,
-        offline: false,
+        structured: StructuredDialect::JsonSchema,
+        vision: true,
+        prompt_caching: true,
+        ..Capabilities::CHAT
     },
+    reasoning_models: &["o1", "o3", "o4", "gpt-5"],
     missing_key_hint: "set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline",
+    key_for: None,
 };
 
 impl Provider for Compatible {
@@ -73,8 +80,26 @@ impl Provider for Compatible {
     fn capabilities(&self) -> Capabilities {
         self.capabilities
     }
+    fn model_capabilities(&self, model: &str) -> Capabilities {
+        if self
+            .reasoning_models
+            .iter()
+            .any(|family| super::in_family(model, family))
+        {
+            self.capabilities.openai_reasoning()
+        } else {
+            self.capabilities
+        }
+    }
+    fn parse_reasoning(&self, v: &Value) -> Option<String> {
+        let message = v.pointer("/choices/0/message")?;
+        reasoning_of(message).map(str::to_string)
+    }
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
+    }
+    fn key_for(&self) -> Option<&'static str> {
+        self.key_for
     }
     fn url(&self, base: &str) -> String {
         url(base)
@@ -222,6 +247,15 @@ pub fn parse_response(v: &Value) -> Result<Whole> {
     Ok((text, finish, usage_of(v), model))
 }
 
+/// The reasoning text of a message or a streamed delta: `reasoning_content` (DeepSeek, vLLM,
+/// llama.cpp's server) or `reasoning` (OpenRouter, Ollama); never part of the answer.
+fn reasoning_of(v: &Value) -> Option<&str> {
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .filter(|t| !t.is_empty())
+}
+
 /// Applies one streamed chunk to the stream state.
 pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()> {
     if data.trim() == "[DONE]" {
@@ -245,6 +279,9 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         .into_iter()
         .flatten()
     {
+        if let Some(text) = choice.get("delta").and_then(reasoning_of) {
+            state.think(text, sink)?;
+        }
         if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
             state.push(text, sink)?;
         }

@@ -10,17 +10,26 @@ fn user_config(env: &TestEnv, text: &str) {
 #[test]
 fn an_unknown_provider_lists_the_registry_wherever_it_is_named() {
     let env = TestEnv::new();
-    let run = env.run(&["--provider", "gemini", "-m", "echo", "hi"]);
-    run.fails(2, "unknown provider \"gemini\"");
+    let run = env.run(&["--provider", "bard", "-m", "echo", "hi"]);
+    run.fails(2, "invalid value 'bard' for '--provider <PROVIDER>'");
     assert!(
-        run.stderr
-            .contains("cellmage: hint: use openai, anthropic or echo"),
+        run.stderr.contains(
+            "cellmage: hint: possible values: openai, anthropic, gemini, ollama, llamacpp, lmstudio, vllm, echo"
+        ),
         "{}",
         run.stderr
     );
     let mut env = TestEnv::new();
     env.set("CELLMAGE_PROVIDER", "nosuch");
-    env.run(&["config"]).fails(2, "unknown provider \"nosuch\"");
+    let run = env.run(&["config"]);
+    run.fails(2, "unknown provider \"nosuch\"");
+    assert!(
+        run.stderr.contains(
+            "cellmage: hint: use openai, anthropic, gemini, ollama, llamacpp, lmstudio, vllm or echo"
+        ),
+        "{}",
+        run.stderr
+    );
     let env = TestEnv::new();
     user_config(&env, "provider = \"openia\"\n");
     env.run(&["--dry-run", "hi"])
