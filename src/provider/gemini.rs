@@ -14,7 +14,7 @@ pub static GEMINI: Compatible = Compatible {
     default_base: Some(DEFAULT_BASE),
     variables: Variables {
         key: &["GEMINI_API_KEY"],
-        base: &["GEMINI_BASE_URL"],
+        base: &[],
         config: false,
     },
     model_prefixes: &["gemini-"],

@@ -19,6 +19,7 @@ mod output_file;
 mod personas;
 mod prompt;
 mod providers;
+mod reasoning;
 mod request;
 mod retries;
 mod review;
