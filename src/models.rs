@@ -201,15 +201,18 @@ pub fn priced_as(info: &ModelInfo, caps: Capabilities, answered: &str) -> ModelI
     if caps.local {
         return unpriced;
     }
-    if answered.is_empty() || normalise(answered) == normalise(&info.wire_name) {
-        return info.clone();
-    }
+    let answered = if answered.is_empty() {
+        &info.wire_name
+    } else {
+        answered
+    };
     match builtin(normalise(answered)) {
         Some((_, b)) => ModelInfo {
             input_price: Some(b.input_price),
             output_price: Some(b.output_price),
             ..info.clone()
         },
+        None if normalise(answered) == normalise(&info.wire_name) => info.clone(),
         None => unpriced,
     }
 }
@@ -317,6 +320,42 @@ mod tests {
             ..ModelInfo::default()
         };
         assert_eq!(cost(&half, &usage), None);
+    }
+
+    #[test]
+    fn the_model_that_answered_sets_the_price() {
+        let none = BTreeMap::new();
+        let mini = lookup("gpt-4.1-mini", &none, &BTreeMap::new()).unwrap();
+        let hosted = crate::provider::openai::OPENAI.capabilities;
+        let price = |info: &ModelInfo, caps, answered: &str| {
+            let p = priced_as(info, caps, answered);
+            p.input_price.zip(p.output_price)
+        };
+        assert_eq!(
+            price(&mini, hosted, "gpt-4.1-mini-2025-04-14"),
+            Some((0.40, 1.60))
+        );
+        assert_eq!(price(&mini, hosted, ""), Some((0.40, 1.60)));
+        assert_eq!(price(&mini, hosted, "gpt-4.1"), Some((2.00, 8.00)));
+        assert_eq!(price(&mini, hosted, "smollm2"), None);
+        assert_eq!(
+            price(&mini, hosted, "openai/gpt-4.1-mini"),
+            Some((0.40, 1.60))
+        );
+        let local = crate::provider::ollama::OLLAMA.capabilities;
+        assert_eq!(price(&mini, local, "gpt-4.1-mini"), None);
+        let mut configured = BTreeMap::new();
+        configured.insert(
+            "small".to_string(),
+            ModelConfig {
+                input_price: Some(1.0),
+                output_price: Some(2.0),
+                ..ModelConfig::default()
+            },
+        );
+        let small = lookup("small", &none, &configured).unwrap();
+        assert_eq!(price(&small, local, "smollm2"), Some((1.0, 2.0)));
+        assert_eq!(normalise("openai/gpt-4o-2024-08-06"), "gpt-4o");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod json;
 mod models;
 mod output_file;
 mod personas;
+mod presets;
 mod prompt;
 mod providers;
 mod reasoning;

@@ -80,3 +80,41 @@ fn a_streamed_answer_shows_no_spinner() {
     assert!(screen.starts_with("plain answer"), "{screen:?}");
     assert!(!screen.contains("receiving…"), "{screen:?}");
 }
+
+#[test]
+fn the_spinner_ticks_while_the_model_thinks_before_its_first_byte() {
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&["```python\n", "x = 1\n", "```\n"])
+            .after(Duration::from_millis(600)),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["-x", "think hard"]);
+    assert_eq!(code, 0, "{screen}");
+    let ticks = screen.matches("waiting… 0s").count();
+    assert!(
+        ticks >= 3,
+        "the spinner must tick with no bytes arriving: {screen:?}"
+    );
+    assert!(
+        screen.contains("\r\x1b[2K"),
+        "the spinner clears its line: {screen:?}"
+    );
+    assert!(screen.contains("x = 1"), "{screen:?}");
+}
+
+#[test]
+fn a_streamed_answer_that_is_slow_to_start_shows_the_spinner_until_it_does() {
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&["plain ", "answer"]).after(Duration::from_millis(1500)),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["hi"]);
+    assert_eq!(code, 0, "{screen}");
+    let (before, after) = screen.split_once("plain answer").expect("the answer");
+    assert!(before.contains("waiting… 1s"), "{screen:?}");
+    assert!(
+        before.ends_with("\r\x1b[2K"),
+        "cleared before the answer: {screen:?}"
+    );
+    assert!(!after.contains("waiting"), "{screen:?}");
+}
