@@ -170,8 +170,9 @@ pub struct CallArgs {
 
     /// Reasoning effort for reasoning models [env: CELLMAGE_REASONING]
     ///
-    /// OpenAI-compatible APIs get `reasoning_effort`; Claude gets extended thinking with a
-    /// budget of 2048, 8192 or 16384 tokens. Also a persona or config key `reasoning`.
+    /// OpenAI-compatible APIs get `reasoning_effort`; Claude gets adaptive thinking with that
+    /// effort (Claude 4.6 and later), or extended thinking with a budget of 2048, 8192 or
+    /// 16384 tokens (older models). Also a persona or config key `reasoning`.
     #[arg(long, value_enum, value_name = "EFFORT")]
     pub reasoning: Option<crate::provider::Effort>,
 

@@ -365,6 +365,7 @@ pub fn build(
     let reasoning = reasoning_of(settings, persona, &mut params)?;
     let notes = provider::fit_params(
         provider,
+        &info.wire_name,
         capabilities,
         &mut params,
         reasoning,

@@ -67,8 +67,13 @@ impl Provider for Anthropic {
             ..caps
         }
     }
-    fn apply_reasoning(&self, effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
-        thinking(effort, params)
+    fn apply_reasoning(
+        &self,
+        model: &str,
+        effort: Effort,
+        params: &mut Map<String, Value>,
+    ) -> Vec<String> {
+        thinking(model, effort, params)
     }
     fn parse_reasoning(&self, v: &Value) -> Option<String> {
         let text: String = v
@@ -110,10 +115,18 @@ impl Provider for Anthropic {
 
 /// Standard prices in USD per million tokens, with context window and maximum output in
 /// tokens. Sources: Anthropic's models overview and pricing pages
-/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing), as taken on 2026-11-25.
+/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing), as taken on 2026-11-25;
+/// the 4.6 and 5 models from the per-model overview pages
+/// (platform.claude.com/docs/en/models/…/overview) as read 2026-12-02.
 /// Anthropic charges more for Sonnet 4/4.5 prompts over 200K tokens (1M-token beta); that
 /// tier is not modelled here.
 const MODELS: &[ModelSpec] = &[
+    model(&["claude-fable-5-1"], 1_000_000, 128_000, (10.00, 50.00)),
+    model(&["claude-opus-5-5"], 1_000_000, 128_000, (4.00, 20.00)),
+    model(&["claude-opus-5"], 1_000_000, 128_000, (5.00, 25.00)),
+    model(&["claude-sonnet-5"], 1_000_000, 128_000, (2.00, 10.00)),
+    model(&["claude-opus-4-6"], 1_000_000, 128_000, (5.00, 25.00)),
+    model(&["claude-sonnet-4-6"], 1_000_000, 128_000, (3.00, 15.00)),
     model(&["claude-opus-4-5"], 200_000, 64_000, (5.00, 25.00)),
     model(&["claude-opus-4-1"], 200_000, 32_000, (15.00, 75.00)),
     model(
@@ -154,10 +167,38 @@ pub fn thinking_budget(effort: Effort) -> u64 {
     }
 }
 
-/// Extended thinking, as Anthropic's docs require it: `thinking: {type: "enabled",
-/// budget_tokens}` with `max_tokens` above the budget (the answer keeps the room it had), and
-/// no `temperature`, `top_p` or `top_k`, which thinking does not take. Returns what was dropped.
-fn thinking(effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+/// The models that think only with a fixed budget (`thinking.type: "enabled"`); newer ones
+/// (Claude Opus and Sonnet 4.6 on, the 5 family) think adaptively and refuse a budget
+/// (Anthropic's extended and adaptive thinking docs, as read 2026-12-02).
+const BUDGETED: &[&str] = &[
+    "claude-3-7-sonnet",
+    "claude-sonnet-4",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4-5",
+    "claude-opus-4",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-5",
+    "claude-haiku-4-5",
+];
+
+/// Thinking as Anthropic's docs require it, with no `temperature`, `top_p` or `top_k`,
+/// which thinking does not take; returns what was dropped. Older models get extended
+/// thinking, `thinking: {type: "enabled", budget_tokens}` with `max_tokens` above the
+/// budget (the answer keeps the room it had); newer ones adaptive thinking,
+/// `thinking: {type: "adaptive"}` with `output_config: {effort}`.
+fn thinking(model: &str, effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+    let dropped = ["temperature", "top_p", "top_k"]
+        .iter()
+        .filter(|k| params.remove(**k).is_some())
+        .map(|k| k.to_string())
+        .collect();
+    let name = crate::models::normalise(model);
+    if !BUDGETED.contains(&name) {
+        params.insert("thinking".into(), json!({"type": "adaptive"}));
+        params.insert("output_config".into(), json!({"effort": effort.as_str()}));
+        return dropped;
+    }
     let budget = thinking_budget(effort);
     let max = params
         .get("max_tokens")
@@ -170,11 +211,7 @@ fn thinking(effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
         "thinking".into(),
         json!({"type": "enabled", "budget_tokens": budget}),
     );
-    ["temperature", "top_p", "top_k"]
-        .iter()
-        .filter(|k| params.remove(**k).is_some())
-        .map(|k| k.to_string())
-        .collect()
+    dropped
 }
 
 /// `{base}/v1/messages`; a base that already ends in `/v1` is accepted too.

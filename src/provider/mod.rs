@@ -239,7 +239,12 @@ pub trait Provider: Sync {
     }
     /// Puts a reasoning effort on a reasoning model's request; returns the parameters it had
     /// to drop. OpenAI's protocol takes `reasoning_effort`.
-    fn apply_reasoning(&self, effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+    fn apply_reasoning(
+        &self,
+        _model: &str,
+        effort: Effort,
+        params: &mut Map<String, Value>,
+    ) -> Vec<String> {
         params.insert("reasoning_effort".into(), Value::from(effort.as_str()));
         Vec::new()
     }
@@ -383,6 +388,7 @@ pub fn write_json<T: serde::Serialize>(
 /// reasoning effort where the model reasons. Returns a note on each change, for `-v`.
 pub fn fit_params(
     provider: ProviderRef,
+    model: &str,
     caps: Capabilities,
     params: &mut Map<String, Value>,
     reasoning: Option<Effort>,
@@ -413,7 +419,7 @@ pub fn fit_params(
         );
     }
     match reasoning {
-        Some(effort) if caps.reasoning => dropped.extend(provider.apply_reasoning(effort, params)),
+        Some(effort) if caps.reasoning => dropped.extend(provider.apply_reasoning(model, effort, params)),
         Some(effort) => notes.push(format!(
             "--reasoning {} not sent: the model does not reason (set reasoning = true in its [models.NAME] table if it does)",
             effort.as_str()
@@ -770,7 +776,14 @@ mod tests {
         let mut params: Map<String, Value> =
             serde_json::from_str(r#"{"temperature":0.2,"top_p":0.9,"max_tokens":100,"seed":1}"#)
                 .unwrap();
-        let notes = fit_params(&openai::OPENAI, caps, &mut params, Some(Effort::High), None);
+        let notes = fit_params(
+            &openai::OPENAI,
+            "o3",
+            caps,
+            &mut params,
+            Some(Effort::High),
+            None,
+        );
         assert_eq!(
             Value::Object(params),
             serde_json::json!({"seed": 1, "max_completion_tokens": 100, "reasoning_effort": "high"})
@@ -781,7 +794,14 @@ mod tests {
         let mut params: Map<String, Value> =
             serde_json::from_str(r#"{"temperature":0.2}"#).unwrap();
         let chat = openai::OPENAI.model_capabilities("gpt-4.1");
-        let notes = fit_params(&openai::OPENAI, chat, &mut params, Some(Effort::Low), None);
+        let notes = fit_params(
+            &openai::OPENAI,
+            "gpt-4.1",
+            chat,
+            &mut params,
+            Some(Effort::Low),
+            None,
+        );
         assert_eq!(
             Value::Object(params),
             serde_json::json!({"temperature": 0.2})
@@ -796,6 +816,7 @@ mod tests {
             serde_json::from_str(r#"{"temperature":0.2,"max_tokens":1000}"#).unwrap();
         fit_params(
             &anthropic::Anthropic,
+            "claude-sonnet-4-5",
             caps,
             &mut params,
             Some(Effort::Medium),
@@ -811,6 +832,22 @@ mod tests {
                 .model_capabilities("claude-3-5-haiku-latest")
                 .reasoning
         );
+        // newer models think adaptively and refuse a budget
+        let mut params: Map<String, Value> = serde_json::from_str(r#"{"top_k":5}"#).unwrap();
+        let notes = fit_params(
+            &anthropic::Anthropic,
+            "claude-opus-5-5",
+            caps,
+            &mut params,
+            Some(Effort::Low),
+            Some(128_000),
+        );
+        assert_eq!(
+            Value::Object(params),
+            serde_json::json!({"max_tokens": 128_000, "thinking": {"type": "adaptive"},
+                "output_config": {"effort": "low"}})
+        );
+        assert!(notes[0].ends_with("top_k"), "{notes:?}");
     }
 
     #[test]

@@ -134,9 +134,16 @@ impl Provider for Compatible {
 /// (platform.openai.com/docs/models). Figures as taken on 2026-11-25 from the author's
 /// knowledge of those pages and stored copies of them, not re-read live. Least certain: the
 /// context windows of gpt-5.1 and gpt-5.2 (assumed equal to gpt-5's) and gpt-5.2's prices.
-/// Newer models than these are unknown until added here or in a `[models.NAME]` table (cost
+/// gpt-5.5 and the gpt-5.4 family: prices from OpenAI's pricing page as quoted by pricing
+/// reviews of June 2026 (short-context rates, prompts under 270K tokens), read 2026-12-02;
+/// their 1M windows as those reviews give them, their maximum output assumed equal to
+/// gpt-5's. Newer models than these are unknown until added here or in a `[models.NAME]` table (cost
 /// then shows as unknown and the context guard is skipped).
 const MODELS: &[ModelSpec] = &[
+    model(&["gpt-5.5"], 1_000_000, 128_000, (5.00, 30.00)),
+    model(&["gpt-5.4"], 1_000_000, 128_000, (2.50, 15.00)),
+    model(&["gpt-5.4-mini"], 1_000_000, 128_000, (0.75, 4.50)),
+    model(&["gpt-5.4-nano"], 1_000_000, 128_000, (0.20, 1.25)),
     model(&["gpt-5.2"], 400_000, 128_000, (1.75, 14.00)),
     model(&["gpt-5.1"], 400_000, 128_000, (1.25, 10.00)),
     model(&["gpt-5"], 400_000, 128_000, (1.25, 10.00)),

@@ -246,6 +246,27 @@ fn claude_thinks_with_a_budget_and_its_thinking_stays_out_of_the_answer() {
 }
 
 #[test]
+fn newer_claude_models_think_adaptively_with_an_effort() {
+    let server = FakeServer::start(vec![Reply::anthropic("ok")]);
+    let env = TestEnv::new().with_anthropic_server(&server);
+    env.run(&[
+        "-m",
+        "claude-opus-5-5",
+        "-t",
+        "0.3",
+        "--reasoning",
+        "high",
+        "hi",
+    ])
+    .ok("ok\n");
+    let body = server.request().json();
+    assert_eq!(body["thinking"], json!({"type": "adaptive"}));
+    assert_eq!(body["output_config"], json!({"effort": "high"}));
+    assert!(body.get("temperature").is_none(), "{body}");
+    assert_eq!(body["max_tokens"], 128_000);
+}
+
+#[test]
 fn a_whole_claude_message_drops_its_thinking_block() {
     let reply = Reply::json(
         200,
