@@ -132,6 +132,7 @@ impl Receiver for Printer {
 /// `--allow-truncated` is the caller's to check and warn about.
 pub struct Quiet {
     output: OutputOptions,
+    reasoning: output::ReasoningEcho,
 }
 
 impl Sink for Quiet {
@@ -146,7 +147,7 @@ impl Sink for Quiet {
 
     fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
         if self.output.show_reasoning {
-            output::show_reasoning(text)?;
+            self.reasoning.show(text)?;
         }
         Ok(())
     }
@@ -156,12 +157,14 @@ impl Receiver for Quiet {
     fn open(output: &OutputOptions) -> Result<Quiet> {
         Ok(Quiet {
             output: output.clone(),
+            reasoning: output::ReasoningEcho::default(),
         })
     }
 
     fn hold(&mut self) {}
 
-    fn finish(self, answer: &Answer, meta: &Meta) -> Result<()> {
+    fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
+        self.reasoning.close()?;
         if answer.truncated && !self.output.allow_truncated {
             return Err(output::truncated_failure(&self.output).into());
         }

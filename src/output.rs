@@ -38,6 +38,7 @@ pub struct Printer {
     last_byte: Option<u8>,
     /// On a terminal: until the answer shows (streamed), or until it is complete (held).
     spinner: Option<Spinner>,
+    reasoning: ReasoningEcho,
 }
 
 impl Printer {
@@ -60,6 +61,7 @@ impl Printer {
             opts: opts.clone(),
             selector,
             last_byte: None,
+            reasoning: ReasoningEcho::default(),
         })
     }
 
@@ -81,6 +83,7 @@ impl Printer {
     /// status line, and the exit code of whatever failed.
     pub fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
         self.clear_spinner();
+        self.reasoning.close()?;
         let blocks = extract::parse(&answer.text);
         let blocked = answer.truncated && !self.opts.allow_truncated;
         let (extracted, mut failure) = match self.selector.as_ref().map(|s| s.apply(&blocks)) {
@@ -225,6 +228,7 @@ impl Sink for Printer {
     fn chunk(&mut self, text: &str) -> std::io::Result<()> {
         if self.streaming {
             self.clear_spinner();
+            self.reasoning.close()?;
             let mut out = std::io::stdout().lock();
             out.write_all(text.as_bytes())?;
             out.flush()?;
@@ -238,7 +242,7 @@ impl Sink for Printer {
     fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
         if self.opts.show_reasoning {
             self.clear_spinner();
-            show_reasoning(text)?;
+            self.reasoning.show(text)?;
         } else if let Some(spinner) = &self.spinner {
             spinner.received(0);
         }
@@ -255,11 +259,28 @@ fn spinner_delay(streaming: bool) -> Duration {
     }
 }
 
-/// `--show-reasoning`: reasoning text to stderr as it arrives.
-pub fn show_reasoning(text: &str) -> std::io::Result<()> {
-    let mut err = std::io::stderr().lock();
-    err.write_all(text.as_bytes())?;
-    err.flush()
+/// `--show-reasoning`: reasoning text to stderr as it arrives, ended by a newline before
+/// the answer or the status line follows.
+#[derive(Default)]
+pub struct ReasoningEcho {
+    open: bool,
+}
+
+impl ReasoningEcho {
+    pub fn show(&mut self, text: &str) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes())?;
+        self.open = !text.ends_with('\n');
+        err.flush()
+    }
+
+    /// Ends an unfinished reasoning line.
+    pub fn close(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.open) {
+            std::io::stderr().lock().write_all(b"\n")?;
+        }
+        Ok(())
+    }
 }
 
 /// CellMage's status bar: `✓ model • 1.23s • 10↑/20↓ tokens • $0.0001`.

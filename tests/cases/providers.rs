@@ -111,3 +111,37 @@ fn anthropic_gets_max_tokens_from_the_model_else_4096() {
     assert_eq!(body("claude-unlisted-9")["max_tokens"], 4096);
     assert!(body("gpt-4o").get("max_tokens").is_none());
 }
+
+#[test]
+fn config_lists_each_preset_and_the_reasoning_effort() {
+    let mut env = TestEnv::new();
+    env.set("CELLMAGE_REASONING", "high");
+    env.set("GEMINI_API_KEY", "gm-shown-0123456789");
+    let run = env.run(&["config"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let has = |prefix: &str| run.stdout.lines().any(|l| l.starts_with(prefix));
+    assert!(
+        has("ollama_base      http://localhost:11434/v1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        has("vllm_base        http://localhost:8000/v1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !has("ollama_key"),
+        "a local server takes no key: {}",
+        run.stdout
+    );
+    assert!(has("gemini_key"), "{}", run.stdout);
+    assert!(!run.stdout.contains("shown-0123456789"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("reasoning") && l.ends_with("(env CELLMAGE_REASONING)")),
+        "{}",
+        run.stdout
+    );
+}

@@ -187,7 +187,7 @@ fn a_whole_response_keeps_its_reasoning_apart() {
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--no-stream", "--show-reasoning", "hi"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, "answer\n"));
-    assert_eq!(run.stderr, "musing");
+    assert_eq!(run.stderr, "musing\n");
 }
 
 fn thinking_stream() -> Reply {
@@ -235,7 +235,7 @@ fn claude_thinks_with_a_budget_and_its_thinking_stays_out_of_the_answer() {
         "{}",
         run.stderr
     );
-    assert_eq!(run.stderr, "Let me see: x = 0 first.");
+    assert_eq!(run.stderr, "Let me see: x = 0 first.\n");
     let body = server.request().json();
     assert_eq!(
         body["thinking"],
