@@ -179,7 +179,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
+            opts="-p -m -s -t -v -c -x -o -h -V --prompt-file --persona --model --system --temperature --reasoning --show-reasoning --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,12 +205,24 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --system)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --temperature)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reasoning)
+                    COMPREPLY=($(compgen -W "low medium high" -- "${cur}"))
                     return 0
                     ;;
                 --max-tokens)
@@ -222,7 +234,7 @@ _cellmage() {
                     return 0
                     ;;
                 --provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "openai anthropic gemini ollama llamacpp lmstudio vllm echo" -- "${cur}"))
                     return 0
                     ;;
                 --api-base)
@@ -993,7 +1005,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__review)
-            opts="-o -p -m -t -v -h --base --format --fail-on --output --full-files --keep-outside --persona --snippet --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --help"
+            opts="-o -p -m -s -t -v -h --base --format --fail-on --output --full-files --keep-outside --persona --snippet --model --system --temperature --reasoning --show-reasoning --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1039,12 +1051,24 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --system)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --temperature)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reasoning)
+                    COMPREPLY=($(compgen -W "low medium high" -- "${cur}"))
                     return 0
                     ;;
                 --max-tokens)
@@ -1056,7 +1080,7 @@ _cellmage() {
                     return 0
                     ;;
                 --provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "openai anthropic gemini ollama llamacpp lmstudio vllm echo" -- "${cur}"))
                     return 0
                     ;;
                 --api-base)

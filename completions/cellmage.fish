@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cellmage_global_optspecs
-    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= c/continue conversation= no-history no-stream stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
+    string join \n prompt-file= p/persona= m/model= s/system= t/temperature= reasoning= show-reasoning max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= c/continue conversation= no-history no-stream stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
 end
 
 function __fish_cellmage_needs_command
@@ -27,10 +27,21 @@ end
 complete -c cellmage -n "__fish_cellmage_needs_command" -l prompt-file -d 'Read the prompt from FILE (`-` for stdin)' -r -F
 complete -c cellmage -n "__fish_cellmage_needs_command" -s p -l persona -d 'Persona: a name or a path to a `.md` persona file' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s m -l model -d 'Model name or alias' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -s s -l system -d 'A system prompt, sent after the persona\'s and before system snippets' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s t -l temperature -d 'Sampling temperature' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l reasoning -d 'Reasoning effort for reasoning models [env: CELLMAGE_REASONING]' -r -f -a "low\t''
+medium\t''
+high\t''"
 complete -c cellmage -n "__fish_cellmage_needs_command" -l max-tokens -d 'Upper bound on the answer\'s tokens' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l param -d 'Extra request parameter (repeatable); VALUE is JSON when it parses, else a string' -r
-complete -c cellmage -n "__fish_cellmage_needs_command" -l provider -d 'Wire protocol: openai, anthropic or echo (default: from the model)' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l provider -d 'Provider or local-server preset (default: from the model)' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''
+ollama\t''
+llamacpp\t''
+lmstudio\t''
+vllm\t''
+echo\t''"
 complete -c cellmage -n "__fish_cellmage_needs_command" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
@@ -41,6 +52,7 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -s x -l extract -d 'Prin
 complete -c cellmage -n "__fish_cellmage_needs_command" -s o -l output -d 'Write what would be printed to FILE, atomically, only after a complete answer' -r -F
 complete -c cellmage -n "__fish_cellmage_needs_command" -l write-files -d 'Write each fenced block whose path is given just above it into DIR' -r -F
 complete -c cellmage -n "__fish_cellmage_needs_command" -l schema -d 'Answer as JSON matching this JSON Schema (a file, or the schema itself)' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l show-reasoning -d 'Print the model\'s reasoning or thinking text on stderr as it arrives'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l stats -d 'Print the status line on stderr even when it is not a terminal'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
@@ -122,15 +134,27 @@ complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s o -l output
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s p -l persona -d 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l snippet -d 'More context: a named snippet, file, directory or glob (repeatable)' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s m -l model -d 'Model name or alias' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s s -l system -d 'A system prompt, sent after the persona\'s and before system snippets' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s t -l temperature -d 'Sampling temperature' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l reasoning -d 'Reasoning effort for reasoning models [env: CELLMAGE_REASONING]' -r -f -a "low\t''
+medium\t''
+high\t''"
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l max-tokens -d 'Upper bound on the answer\'s tokens' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l param -d 'Extra request parameter (repeatable); VALUE is JSON when it parses, else a string' -r
-complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l provider -d 'Wire protocol: openai, anthropic or echo (default: from the model)' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l provider -d 'Provider or local-server preset (default: from the model)' -r -f -a "openai\t''
+anthropic\t''
+gemini\t''
+ollama\t''
+llamacpp\t''
+lmstudio\t''
+vllm\t''
+echo\t''"
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l full-files -d 'Also send the full new version of every changed file'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l keep-outside -d 'Keep findings outside the change, marked as such, instead of dropping them'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l show-reasoning -d 'Print the model\'s reasoning or thinking text on stderr as it arrives'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l stats -d 'Print the status line on stderr even when it is not a terminal'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'

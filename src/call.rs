@@ -13,6 +13,7 @@ use crate::plan::{self, Plan};
 use crate::provider::{self, Answer, Sink};
 use crate::schema::{self, Schema};
 use crate::settings::{OutputOptions, Settings};
+use crate::spinner::Spinner;
 
 /// What one call is made of, besides its input.
 pub struct Call<'a> {
@@ -143,10 +144,16 @@ impl Receiver for Printer {
 /// `--allow-truncated` is the caller's to check and warn about.
 pub struct Quiet {
     output: OutputOptions,
+    reasoning: output::ReasoningEcho,
+    /// On a terminal, until the answer is complete.
+    spinner: Option<Spinner>,
 }
 
 impl Sink for Quiet {
-    fn chunk(&mut self, _text: &str) -> std::io::Result<()> {
+    fn chunk(&mut self, text: &str) -> std::io::Result<()> {
+        if let Some(spinner) = &self.spinner {
+            spinner.received(text.len());
+        }
         Ok(())
     }
 
@@ -154,18 +161,32 @@ impl Sink for Quiet {
     fn shown(&self) -> bool {
         false
     }
+
+    fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
+        if self.output.show_reasoning {
+            self.spinner.take();
+            self.reasoning.show(text)?;
+        }
+        Ok(())
+    }
 }
 
 impl Receiver for Quiet {
     fn open(output: &OutputOptions) -> Result<Quiet> {
         Ok(Quiet {
             output: output.clone(),
+            reasoning: output::ReasoningEcho::default(),
+            spinner: output
+                .spinner
+                .then(|| Spinner::start(std::time::Duration::ZERO)),
         })
     }
 
     fn hold(&mut self) {}
 
-    fn finish(self, answer: &Answer, meta: &Meta) -> Result<()> {
+    fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
+        self.spinner.take();
+        self.reasoning.close()?;
         if answer.truncated && !self.output.allow_truncated {
             return Err(output::truncated_failure(&self.output).into());
         }

@@ -165,9 +165,31 @@ pub struct CallArgs {
     #[arg(short, long, value_name = "MODEL")]
     pub model: Option<String>,
 
+    /// A system prompt, sent after the persona's and before system snippets
+    #[arg(short, long, value_name = "TEXT")]
+    pub system: Option<String>,
+
     /// Sampling temperature
+    ///
+    /// Not sent to models that refuse it (OpenAI's reasoning models; Claude while thinking);
+    /// `-v` says so.
     #[arg(short, long, value_name = "T", allow_negative_numbers = true)]
     pub temperature: Option<f64>,
+
+    /// Reasoning effort for reasoning models [env: CELLMAGE_REASONING]
+    ///
+    /// OpenAI-compatible APIs get `reasoning_effort`; Claude gets adaptive thinking with that
+    /// effort (Claude 4.6 and later), or extended thinking with a budget of 2048, 8192 or
+    /// 16384 tokens (older models). Also a persona or config key `reasoning`.
+    #[arg(long, value_enum, value_name = "EFFORT")]
+    pub reasoning: Option<crate::provider::Effort>,
+
+    /// Print the model's reasoning or thinking text on stderr as it arrives
+    ///
+    /// Reasoning text never becomes part of the answer, the extracted code, the files
+    /// written or the conversation.
+    #[arg(long)]
+    pub show_reasoning: bool,
 
     /// Upper bound on the answer's tokens
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -177,8 +199,11 @@ pub struct CallArgs {
     #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
     pub param: Vec<String>,
 
-    /// Wire protocol: openai, anthropic or echo (default: from the model)
-    #[arg(long, value_name = "PROVIDER")]
+    /// Provider or local-server preset (default: from the model)
+    ///
+    /// Each has its protocol, default base URL and key variables (README, "Providers");
+    /// the local servers (ollama, llamacpp, lmstudio, vllm) take no key and have no price.
+    #[arg(long, value_name = "PROVIDER", value_parser = crate::provider::names_parser())]
     pub provider: Option<String>,
 
     /// Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]

@@ -23,4 +23,5 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod spinner;
 pub mod transport;

@@ -50,7 +50,11 @@ fn usage_lines(report: &str) -> (String, String) {
         .to_string();
     let tips: Vec<&str> = report
         .lines()
-        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::trim)
+        .filter_map(|l| {
+            l.strip_prefix("tip: ")
+                .or_else(|| l.strip_prefix('[').and_then(|l| l.strip_suffix(']')))
+        })
         .collect();
     let hint = if tips.is_empty() {
         "see cellmage --help".to_string()

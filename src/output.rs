@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -18,6 +19,7 @@ use crate::extract::{self, Block, Selector};
 use crate::files;
 use crate::provider::{Answer, Sink};
 use crate::settings::OutputOptions;
+use crate::spinner::Spinner;
 
 /// What output needs to know about the call beyond the answer itself.
 #[derive(Clone, Debug, Default)]
@@ -34,7 +36,9 @@ pub struct Printer {
     selector: Option<Selector>,
     streaming: bool,
     last_byte: Option<u8>,
-    received: usize,
+    /// On a terminal: until the answer shows (streamed), or until it is complete (held).
+    spinner: Option<Spinner>,
+    reasoning: ReasoningEcho,
     /// Writing to stdout failed (not a broken pipe) while streaming.
     broken: Option<std::io::Error>,
     /// `finish` was reached: the call did not fail on the way.
@@ -66,15 +70,17 @@ impl Printer {
         if let Some(dir) = &opts.write_files {
             files::check_dir(dir)?;
         }
+        let streaming =
+            opts.incremental && opts.extract.is_none() && !opts.json && opts.output.is_none();
         Ok(Printer {
-            streaming: opts.incremental
-                && opts.extract.is_none()
-                && !opts.json
-                && opts.output.is_none(),
+            spinner: opts
+                .spinner
+                .then(|| Spinner::start(spinner_delay(streaming))),
+            streaming,
             opts: opts.clone(),
             selector,
             last_byte: None,
-            received: 0,
+            reasoning: ReasoningEcho::default(),
             broken: None,
             finished: false,
         })
@@ -82,20 +88,15 @@ impl Printer {
 
     /// Holds the answer until it is complete (`--schema`: only a validated answer is shown).
     pub fn hold(&mut self) {
+        if self.streaming && self.spinner.is_some() {
+            self.spinner = Some(Spinner::start(spinner_delay(false)));
+        }
         self.streaming = false;
     }
 
-    fn spin(&mut self) {
-        const FRAMES: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-        if self.opts.spinner && !self.streaming {
-            let frame = FRAMES[(self.received / 16) % FRAMES.len()];
-            eprint!("\r{frame} receiving… {} bytes", self.received);
-        }
-    }
-
-    fn clear_spinner(&self) {
-        if self.opts.spinner && !self.streaming && self.received > 0 {
-            eprint!("\r\x1b[2K");
+    fn clear_spinner(&mut self) {
+        if let Some(mut spinner) = self.spinner.take() {
+            spinner.stop();
         }
     }
 
@@ -103,6 +104,7 @@ impl Printer {
     /// status line, and the exit code of whatever failed.
     pub fn finish(mut self, answer: &Answer, meta: &Meta) -> Result<()> {
         self.clear_spinner();
+        self.reasoning.close()?;
         let blocks = extract::parse(&answer.text);
         let blocked = answer.truncated && !self.opts.allow_truncated;
         let (extracted, mut failure) = match self.selector.as_ref().map(|s| s.apply(&blocks)) {
@@ -276,8 +278,9 @@ impl Sink for Printer {
     }
 
     fn chunk(&mut self, text: &str) -> std::io::Result<()> {
-        self.received += text.len();
         if self.streaming {
+            self.clear_spinner();
+            self.reasoning.close()?;
             let mut out = std::io::stdout().lock();
             if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
                 if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -289,8 +292,51 @@ impl Sink for Printer {
                 return Ok(());
             }
             self.last_byte = text.as_bytes().last().copied().or(self.last_byte);
-        } else {
-            self.spin();
+        } else if let Some(spinner) = &self.spinner {
+            spinner.received(text.len());
+        }
+        Ok(())
+    }
+
+    fn reasoning(&mut self, text: &str) -> std::io::Result<()> {
+        if self.opts.show_reasoning {
+            self.clear_spinner();
+            self.reasoning.show(text)?;
+        } else if let Some(spinner) = &self.spinner {
+            spinner.received(0);
+        }
+        Ok(())
+    }
+}
+
+/// A streamed answer's spinner waits a second for the first byte; a held one starts at once.
+fn spinner_delay(streaming: bool) -> Duration {
+    if streaming {
+        Duration::from_secs(1)
+    } else {
+        Duration::ZERO
+    }
+}
+
+/// `--show-reasoning`: reasoning text to stderr as it arrives, ended by a newline before
+/// the answer or the status line follows.
+#[derive(Default)]
+pub struct ReasoningEcho {
+    open: bool,
+}
+
+impl ReasoningEcho {
+    pub fn show(&mut self, text: &str) -> std::io::Result<()> {
+        let mut err = std::io::stderr().lock();
+        err.write_all(text.as_bytes())?;
+        self.open = !text.ends_with('\n');
+        err.flush()
+    }
+
+    /// Ends an unfinished reasoning line.
+    pub fn close(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.open) {
+            std::io::stderr().lock().write_all(b"\n")?;
         }
         Ok(())
     }

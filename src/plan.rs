@@ -10,7 +10,7 @@ use crate::error::usage;
 use crate::message::{Message, Role};
 use crate::models::{self, ModelInfo};
 use crate::persona::Persona;
-use crate::provider::{self, ChatRequest, Endpoint, ProviderRef};
+use crate::provider::{self, Capabilities, ChatRequest, Effort, Endpoint, ProviderRef};
 use crate::settings::{KeySource, Settings, Source, Sourced, beneath_flags};
 use crate::transport::retry;
 
@@ -21,6 +21,8 @@ pub struct Plan {
     pub endpoint: Endpoint,
     /// What the registry and config know about the model: window, prices.
     pub info: ModelInfo,
+    /// What the model can do, as the provider serves it (the registry's, then its table's).
+    pub capabilities: Capabilities,
     pub persona: Option<String>,
 }
 
@@ -32,11 +34,11 @@ impl Plan {
         &messages[messages.len() - self.request.new_count..]
     }
 
-    /// The call's cost from the usage the provider reported and the model's price.
+    /// The call's cost from the usage the provider reported and the price of the model
+    /// that answered (`models::priced_as`).
     pub fn cost(&self, answer: &crate::provider::Answer) -> Option<f64> {
-        answer
-            .usage
-            .and_then(|usage| models::cost(&self.info, &usage))
+        let priced = models::priced_as(&self.info, self.capabilities, &answer.model);
+        answer.usage.and_then(|usage| models::cost(&priced, &usage))
     }
 }
 
@@ -97,12 +99,11 @@ fn key_of(
 
 /// Request parameters: the model's defaults, persona front matter (its temperature
 /// included, unless `--temperature` beats it), then config/`--param`, then the named
-/// settings. A provider that requires `max_tokens` gets it (`provider::max_tokens_default`).
+/// settings. What the model takes is decided after (`provider::fit_params`).
 fn params_of(
     settings: &Settings,
     persona: Option<&Persona>,
     info: &ModelInfo,
-    provider: ProviderRef,
 ) -> serde_json::Map<String, Value> {
     let mut params = info.params.clone();
     params.extend(persona.map(|p| p.params.clone()).unwrap_or_default());
@@ -124,15 +125,34 @@ fn params_of(
     if let Some(n) = &settings.max_tokens {
         params.insert("max_tokens".into(), json!(n.value));
     }
-    if !params.contains_key("max_tokens")
-        && let Some(n) = provider::max_tokens_default(
-            provider.model_capabilities(&info.wire_name),
-            info.max_output_tokens,
-        )
-    {
-        params.insert("max_tokens".into(), json!(n));
-    }
     params
+}
+
+/// The reasoning effort: `--reasoning`, else the persona's `reasoning` key, else
+/// `CELLMAGE_REASONING` and the config's `reasoning`. A persona's key is taken out of the
+/// request parameters, where front matter puts it.
+fn reasoning_of(
+    settings: &Settings,
+    persona: Option<&Persona>,
+    params: &mut serde_json::Map<String, Value>,
+) -> Result<Option<Effort>> {
+    let from_persona = match (params.remove("reasoning"), persona) {
+        (Some(v), Some(p)) => {
+            let effort = v.as_str().and_then(Effort::parse).ok_or_else(|| {
+                usage(format!(
+                    "persona {}: reasoning must be low, medium or high, not {v}",
+                    p.name
+                ))
+            })?;
+            Some(Sourced::new(effort, Source::Persona(p.name.clone())))
+        }
+        (Some(v), None) => {
+            params.insert("reasoning".into(), v);
+            None
+        }
+        (None, _) => None,
+    };
+    Ok(beneath_flags(settings.reasoning.clone(), from_persona).map(|e| e.value))
 }
 
 /// The tokens kept for the answer: the request's own limit, else the model's maximum output.
@@ -146,7 +166,7 @@ fn reservation(params: &serde_json::Map<String, Value>, info: &ModelInfo) -> u64
 
 /// The request's messages in order, grouped as the guard reports them.
 struct Parts {
-    /// The persona's system prompt, then system snippets.
+    /// The persona's system prompt, `--system`, then system snippets.
     head: Vec<Message>,
     history: Vec<Message>,
     /// Snippets, then the prompt (last).
@@ -181,6 +201,8 @@ impl Parts {
             if i == 0 && has_persona {
                 let name = format!("persona {}", persona.unwrap_or_default());
                 out.push((name, models::estimate_message(m)));
+            } else if m.label().is_none() {
+                out.push(("--system".into(), models::estimate_message(m)));
             } else {
                 out.push(snippet("system snippet", m));
             }
@@ -328,12 +350,33 @@ pub fn build(
             .filter(|p| !p.system.is_empty())
             .map(|p| Message::new(Role::System, p.system.clone()))
             .into_iter()
+            .chain(
+                settings
+                    .system
+                    .clone()
+                    .map(|s| Message::new(Role::System, s)),
+            )
             .chain(input.system_snippets)
             .collect(),
         history,
         new: new_messages,
     };
-    let params = params_of(settings, persona, &info, provider);
+    let capabilities = info.capabilities(provider);
+    let mut params = params_of(settings, persona, &info);
+    let reasoning = reasoning_of(settings, persona, &mut params)?;
+    let notes = provider::fit_params(
+        provider,
+        &info.wire_name,
+        capabilities,
+        &mut params,
+        reasoning,
+        info.max_output_tokens,
+    );
+    if settings.output.verbose > 0 {
+        for note in notes {
+            eprintln!("cellmage: note: {}: {note}", info.wire_name);
+        }
+    }
     let persona_name = persona
         .filter(|p| !p.system.is_empty())
         .map(|p| p.name.as_str());
@@ -371,6 +414,7 @@ pub fn build(
         },
         endpoint,
         info,
+        capabilities,
         persona: persona.map(|p| p.name.clone()),
     })
 }

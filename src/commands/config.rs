@@ -29,6 +29,9 @@ pub fn run(s: &Settings) -> Result<()> {
     }
     line(&mut out, "persona", s.persona.as_ref());
     line(&mut out, "temperature", s.temperature.as_ref());
+    let reasoning =
+        (s.reasoning.as_ref()).map(|r| Sourced::new(r.value.as_str(), r.source.clone()));
+    line(&mut out, "reasoning", reasoning.as_ref());
     line(&mut out, "max_tokens", s.max_tokens.as_ref());
     line(&mut out, "stream", Some(&s.stream));
     let secs = |d: &Sourced<std::time::Duration>| {
@@ -98,6 +101,10 @@ fn connection_lines(out: &mut String, c: &Connection) {
         c.provider.name()
     };
     line(out, &format!("{prefix}_base"), c.base.as_ref());
+    let vars = c.provider.variables();
+    if vars.key.is_empty() && !vars.config {
+        return; // a local server takes no key
+    }
     let key = c.key.as_ref().map(|k| {
         let shown = match &k.value {
             KeySource::Value(secret) => secret.describe(),

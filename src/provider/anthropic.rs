@@ -6,8 +6,8 @@ use serde_json::{Map, Value, json};
 
 use super::call::{Whole, error_in_stream};
 use super::{
-    CachePrices, Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState,
-    Usage, Variables, model, protocol_error,
+    CachePrices, Capabilities, ChatRequest, Effort, Endpoint, ModelSpec, Provider, Sink,
+    StreamState, Usage, Variables, model, protocol_error,
 };
 use crate::message::Role;
 use crate::secret::Secret;
@@ -49,7 +49,9 @@ impl Provider for Anthropic {
             vision: true,
             json_schema: true,
             requires_max_tokens: true,
-            ..Capabilities::default()
+            prompt_caching: true,
+            reasoning: true,
+            ..Capabilities::CHAT
         }
     }
     /// Cache reads cost a tenth of the input price, 5-minute cache writes 1.25 times it
@@ -59,6 +61,38 @@ impl Provider for Anthropic {
             read: model.input_price * 0.1,
             write: model.input_price * 1.25,
         }
+    }
+    /// Extended thinking came with Claude 3.7 Sonnet; older models have none.
+    fn model_capabilities(&self, model: &str) -> Capabilities {
+        let caps = self.capabilities();
+        let older = [
+            "claude-3-5-",
+            "claude-3-haiku",
+            "claude-3-opus",
+            "claude-3-sonnet",
+        ];
+        Capabilities {
+            reasoning: !older.iter().any(|o| model.starts_with(o)),
+            ..caps
+        }
+    }
+    fn apply_reasoning(
+        &self,
+        model: &str,
+        effort: Effort,
+        params: &mut Map<String, Value>,
+    ) -> Vec<String> {
+        thinking(model, effort, params)
+    }
+    fn parse_reasoning(&self, v: &Value) -> Option<String> {
+        let text: String = v
+            .get("content")
+            .and_then(Value::as_array)?
+            .iter()
+            .filter(|b| b.get("type").and_then(Value::as_str) == Some("thinking"))
+            .filter_map(|b| b.get("thinking").and_then(Value::as_str))
+            .collect();
+        (!text.is_empty()).then_some(text)
     }
     fn missing_key_hint(&self) -> &'static str {
         "set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table"
@@ -90,10 +124,18 @@ impl Provider for Anthropic {
 
 /// Standard prices in USD per million tokens, with context window and maximum output in
 /// tokens. Sources: Anthropic's models overview and pricing pages
-/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing), as taken on 2026-11-25.
+/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing), as taken on 2026-11-25;
+/// the 4.6 and 5 models from the per-model overview pages
+/// (platform.claude.com/docs/en/models/…/overview) as read 2026-12-02.
 /// Anthropic charges more for Sonnet 4/4.5 prompts over 200K tokens (1M-token beta); that
 /// tier is not modelled here.
 const MODELS: &[ModelSpec] = &[
+    model(&["claude-fable-5-1"], 1_000_000, 128_000, (10.00, 50.00)),
+    model(&["claude-opus-5-5"], 1_000_000, 128_000, (4.00, 20.00)),
+    model(&["claude-opus-5"], 1_000_000, 128_000, (5.00, 25.00)),
+    model(&["claude-sonnet-5"], 1_000_000, 128_000, (2.00, 10.00)),
+    model(&["claude-opus-4-6"], 1_000_000, 128_000, (5.00, 25.00)),
+    model(&["claude-sonnet-4-6"], 1_000_000, 128_000, (3.00, 15.00)),
     model(&["claude-opus-4-5"], 200_000, 64_000, (5.00, 25.00)),
     model(&["claude-opus-4-1"], 200_000, 32_000, (15.00, 75.00)),
     model(
@@ -124,6 +166,62 @@ const MODELS: &[ModelSpec] = &[
         (0.25, 1.25),
     ),
 ];
+
+/// The thinking budget of each effort, in tokens (the API's minimum is 1,024).
+pub fn thinking_budget(effort: Effort) -> u64 {
+    match effort {
+        Effort::Low => 2_048,
+        Effort::Medium => 8_192,
+        Effort::High => 16_384,
+    }
+}
+
+/// The models that think only with a fixed budget (`thinking.type: "enabled"`); newer ones
+/// (Claude Opus and Sonnet 4.6 on, the 5 family) think adaptively and refuse a budget
+/// (Anthropic's extended and adaptive thinking docs, as read 2026-12-02).
+const BUDGETED: &[&str] = &[
+    "claude-3-7-sonnet",
+    "claude-sonnet-4",
+    "claude-sonnet-4-0",
+    "claude-sonnet-4-5",
+    "claude-opus-4",
+    "claude-opus-4-0",
+    "claude-opus-4-1",
+    "claude-opus-4-5",
+    "claude-haiku-4-5",
+];
+
+/// Thinking as Anthropic's docs require it, with no `temperature`, `top_p` or `top_k`,
+/// which thinking does not take; returns what was dropped. Older models get extended
+/// thinking, `thinking: {type: "enabled", budget_tokens}` with `max_tokens` above the
+/// budget (the answer keeps the room it had); newer ones adaptive thinking,
+/// `thinking: {type: "adaptive"}` with `output_config: {effort}`.
+fn thinking(model: &str, effort: Effort, params: &mut Map<String, Value>) -> Vec<String> {
+    let dropped = ["temperature", "top_p", "top_k"]
+        .iter()
+        .filter(|k| params.remove(**k).is_some())
+        .map(|k| k.to_string())
+        .collect();
+    let name = crate::models::normalise(model);
+    if !BUDGETED.contains(&name) {
+        params.insert("thinking".into(), json!({"type": "adaptive"}));
+        params.insert("output_config".into(), json!({"effort": effort.as_str()}));
+        return dropped;
+    }
+    let budget = thinking_budget(effort);
+    let max = params
+        .get("max_tokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(super::DEFAULT_MAX_TOKENS);
+    if max <= budget {
+        params.insert("max_tokens".into(), json!(budget + max));
+    }
+    params.insert(
+        "thinking".into(),
+        json!({"type": "enabled", "budget_tokens": budget}),
+    );
+    dropped
+}
 
 /// `{base}/v1/messages`; a base that already ends in `/v1` is accepted too.
 pub fn url(base: &str) -> String {
@@ -360,6 +458,9 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
             if let Some(text) = v.pointer("/content_block/text").and_then(Value::as_str) {
                 state.push(text, sink)?;
             }
+            if let Some(text) = v.pointer("/content_block/thinking").and_then(Value::as_str) {
+                state.think(text, sink)?;
+            }
         }
         "content_block_delta" => {
             // text, or a forced tool call's input as it is streamed (`input_json_delta`)
@@ -367,6 +468,10 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
             let text = delta.and_then(|d| d.get("text").or_else(|| d.get("partial_json")));
             if let Some(text) = text.and_then(Value::as_str) {
                 state.push(text, sink)?;
+            }
+            // a thinking block's `thinking_delta`: never the answer
+            if let Some(text) = v.pointer("/delta/thinking").and_then(Value::as_str) {
+                state.think(text, sink)?;
             }
         }
         "message_delta" => {

@@ -60,6 +60,7 @@ pub type Whole = (String, Option<String>, Option<Usage>, Option<String>);
 
 type OnEvent<'a> = dyn FnMut(&mut StreamState, &sse::Event, &mut dyn Sink) -> Result<()> + 'a;
 type ParseWhole<'a> = dyn Fn(&Value) -> Result<Whole> + 'a;
+type ParseReasoning<'a> = dyn Fn(&Value) -> Option<String> + 'a;
 
 /// How the endpoint's requests are sent.
 pub fn connection(endpoint: &Endpoint) -> Connection {
@@ -88,6 +89,7 @@ pub fn call(
     sink: &mut dyn Sink,
     on_event: &mut OnEvent<'_>,
     parse_whole: &ParseWhole<'_>,
+    parse_reasoning: &ParseReasoning<'_>,
 ) -> Result<Outcome> {
     if let Some(warning) = plain_http_warning(endpoint) {
         eprintln!("{warning}");
@@ -97,7 +99,7 @@ pub fn call(
         let read = if response.content_type.contains("text/event-stream") {
             read_stream(response, &mut state, sink, on_event)
         } else {
-            read_whole(response, &mut state, sink, parse_whole)
+            read_whole(response, &mut state, sink, parse_whole, parse_reasoning)
         };
         match read {
             Ok(()) => Ok(state),
@@ -219,6 +221,7 @@ fn read_whole(
     state: &mut StreamState,
     sink: &mut dyn Sink,
     parse_whole: &ParseWhole<'_>,
+    parse_reasoning: &ParseReasoning<'_>,
 ) -> Result<(), AttemptError> {
     let mut bytes = Vec::new();
     (&mut response.body)
@@ -241,6 +244,9 @@ fn read_whole(
         return Err(AttemptError::fatal(error_in_stream(err)));
     }
     let (answer, finish, usage, model) = parse_whole(&value).map_err(AttemptError::fatal)?;
+    if let Some(reasoning) = parse_reasoning(&value) {
+        state.think(&reasoning, sink)?;
+    }
     state.finish_reason = finish;
     state.usage = usage;
     state.model = model;

@@ -87,12 +87,9 @@ pub fn complete(req: &ChatRequest, sink: &mut dyn Sink) -> Result<Answer> {
         start = i + 1;
     }
     sink.chunk(&text[start..])?;
-    let input: usize = req.messages.iter().map(|m| m.content.len()).sum();
+    let input = crate::models::estimate_texts(req.messages.iter().map(|m| m.content.as_str()));
     Ok(Answer {
-        usage: Some(Usage::new(
-            crate::models::estimate_tokens_len(input),
-            crate::models::estimate_tokens_len(text.len()),
-        )),
+        usage: Some(Usage::new(input, crate::models::estimate_tokens(&text))),
         text,
         finish_reason: Some("stop".into()),
         truncated: false,

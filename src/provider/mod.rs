@@ -7,7 +7,12 @@
 pub mod anthropic;
 pub mod call;
 pub mod echo;
+pub mod gemini;
+pub mod llamacpp;
+pub mod lmstudio;
+pub mod ollama;
 pub mod openai;
+pub mod vllm;
 
 use std::time::Duration;
 
@@ -24,8 +29,16 @@ use crate::transport::{HeaderValue, retry};
 /// is the one for model names no provider claims (an OpenAI-compatible server). Adding a
 /// provider: a new file (implementing [`Provider`], or for a server that speaks OpenAI's
 /// protocol one `openai::Compatible` value), its `mod` line, and one line here.
-pub static REGISTRY: &[&'static dyn Provider] =
-    &[&openai::OPENAI, &anthropic::Anthropic, &echo::Echo];
+pub static REGISTRY: &[&'static dyn Provider] = &[
+    &openai::OPENAI,
+    &anthropic::Anthropic,
+    &gemini::GEMINI,
+    &ollama::OLLAMA,
+    &llamacpp::LLAMACPP,
+    &lmstudio::LMSTUDIO,
+    &vllm::VLLM,
+    &echo::Echo,
+];
 
 /// A provider as the registry holds it.
 pub type ProviderRef = &'static dyn Provider;
@@ -40,8 +53,10 @@ pub struct Variables {
     pub config: bool,
 }
 
-/// What a provider can do.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What a provider, or one of its models, can do. Plain data: a provider declares it, a
+/// model may differ (`Provider::model_capabilities`), and a `[models.NAME]` table may
+/// override any of it (`models::CapabilityOverrides`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
     /// Images in messages.
     pub vision: bool,
@@ -49,13 +64,128 @@ pub struct Capabilities {
     /// `response_format`, Anthropic's forced tool call); otherwise the schema travels as a
     /// system instruction.
     pub json_schema: bool,
-    /// Reasoning models (`max_completion_tokens`, no temperature).
+    /// How the server takes structured output.
+    pub structured: StructuredDialect,
+    /// A reasoning model: takes a reasoning effort (`--reasoning`).
     pub reasoning: bool,
+    /// Takes sampling parameters (temperature, top_p, penalties, logprobs); OpenAI's
+    /// reasoning models refuse them.
+    pub temperature: bool,
+    /// The name of the answer's token limit on the wire.
+    pub token_limit: TokenLimit,
+    /// Prompt caching (cached input is billed at a lower price).
+    pub prompt_caching: bool,
     /// The API refuses a request without `max_tokens` (see [`max_tokens_default`]).
     pub requires_max_tokens: bool,
+    /// A server on the user's own machine: no key and no price (a configured price wins).
+    pub local: bool,
     /// Answers with no network and no key.
     pub offline: bool,
 }
+
+impl Capabilities {
+    /// A plain chat model: sampling parameters, `max_tokens`, nothing else.
+    pub const CHAT: Capabilities = Capabilities {
+        vision: false,
+        json_schema: false,
+        structured: StructuredDialect::Prompt,
+        reasoning: false,
+        temperature: true,
+        token_limit: TokenLimit::MaxTokens,
+        prompt_caching: false,
+        requires_max_tokens: false,
+        local: false,
+        offline: false,
+    };
+
+    /// An OpenAI reasoning model's capabilities (o-series, gpt-5 family): a reasoning
+    /// effort, `max_completion_tokens`, no sampling parameters.
+    pub const fn openai_reasoning(self) -> Capabilities {
+        Capabilities {
+            reasoning: true,
+            temperature: false,
+            token_limit: TokenLimit::MaxCompletionTokens,
+            ..self
+        }
+    }
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Capabilities::CHAT
+    }
+}
+
+/// How a server takes structured output (`--schema`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StructuredDialect {
+    /// `response_format: {type: "json_schema", json_schema: {name, schema, strict}}`.
+    JsonSchema,
+    /// `response_format: {type: "json_object", schema}` (llama.cpp's server and
+    /// llama-cpp-python take the schema beside `json_object`).
+    JsonObjectSchema,
+    /// No native structured output: the schema travels as a system instruction.
+    Prompt,
+}
+
+/// The request parameter that bounds the answer's tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenLimit {
+    MaxTokens,
+    /// OpenAI's reasoning models refuse `max_tokens`.
+    MaxCompletionTokens,
+}
+
+impl TokenLimit {
+    pub fn param(self) -> &'static str {
+        match self {
+            TokenLimit::MaxTokens => "max_tokens",
+            TokenLimit::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+
+    pub fn from_param(name: &str) -> Option<TokenLimit> {
+        [TokenLimit::MaxTokens, TokenLimit::MaxCompletionTokens]
+            .into_iter()
+            .find(|t| t.param() == name)
+    }
+}
+
+/// How long a reasoning model thinks (`--reasoning`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Effort {
+    Low,
+    Medium,
+    High,
+}
+
+impl Effort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effort::Low => "low",
+            Effort::Medium => "medium",
+            Effort::High => "high",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Effort> {
+        [Effort::Low, Effort::Medium, Effort::High]
+            .into_iter()
+            .find(|e| e.as_str() == text.trim())
+    }
+}
+
+/// The sampling parameters OpenAI's reasoning models refuse (OpenAI's reasoning guide,
+/// "unsupported parameters"; as read 2026-12-02).
+pub const SAMPLING_PARAMS: &[&str] = &[
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "logprobs",
+    "top_logprobs",
+    "logit_bias",
+];
 
 /// One built-in model: its names (the first is the one listed), context window and maximum
 /// output in tokens, and USD prices per million input and output tokens.
@@ -123,6 +253,21 @@ pub trait Provider: Sync {
     fn model_capabilities(&self, _model: &str) -> Capabilities {
         self.capabilities()
     }
+    /// Puts a reasoning effort on a reasoning model's request; returns the parameters it had
+    /// to drop. OpenAI's protocol takes `reasoning_effort`.
+    fn apply_reasoning(
+        &self,
+        _model: &str,
+        effort: Effort,
+        params: &mut Map<String, Value>,
+    ) -> Vec<String> {
+        params.insert("reasoning_effort".into(), Value::from(effort.as_str()));
+        Vec::new()
+    }
+    /// The reasoning text of a whole (non-streaming) response, which is never the answer.
+    fn parse_reasoning(&self, _v: &Value) -> Option<String> {
+        None
+    }
     /// The hint when the hosted API is called with no key.
     fn missing_key_hint(&self) -> &'static str {
         ""
@@ -168,6 +313,7 @@ pub trait Provider: Sync {
             sink,
             &mut |state, event, sink| self.apply_event(state, &event.data, sink),
             &|v| self.parse_response(v),
+            &|v| self.parse_reasoning(v),
         )?;
         Ok(outcome.into_answer(&req.model))
     }
@@ -198,6 +344,11 @@ pub fn by_name(name: &str) -> Result<ProviderRef> {
         })
 }
 
+/// `--provider`'s possible values, from the registry (for `--help` and completions).
+pub fn names_parser() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(REGISTRY.iter().map(|p| p.name()))
+}
+
 /// `openai, anthropic or echo`.
 fn names_list() -> String {
     let names: Vec<&str> = REGISTRY.iter().map(|p| p.name()).collect();
@@ -218,6 +369,15 @@ pub fn for_model_name(name: &str) -> ProviderRef {
         .unwrap_or(REGISTRY[0])
 }
 
+/// Whether a model name belongs to a family: `o3` holds `o3`, `o3-mini`, `o3-2025-04-16` and
+/// a gateway's `openai/o3`; `gpt-5` holds `gpt-5.1` and `gpt-5-mini`, not `gpt-50`.
+pub fn in_family(model: &str, family: &str) -> bool {
+    let model = model.rsplit('/').next().unwrap_or(model);
+    model
+        .strip_prefix(family)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+}
+
 /// Every built-in model with its provider.
 pub fn builtin_models() -> impl Iterator<Item = (ProviderRef, &'static ModelSpec)> {
     REGISTRY
@@ -236,6 +396,59 @@ pub fn write_json<T: serde::Serialize>(
     } else {
         serde_json::to_writer(out, value)
     }
+}
+
+/// The one parameter policy, applied to a request's parameters for a model with these
+/// capabilities: the token limit under the name the model takes (a default where the
+/// provider requires one), no sampling parameters for a model that refuses them, and the
+/// reasoning effort where the model reasons. Returns a note on each change, for `-v`.
+pub fn fit_params(
+    provider: ProviderRef,
+    model: &str,
+    caps: Capabilities,
+    params: &mut Map<String, Value>,
+    reasoning: Option<Effort>,
+    max_output: Option<u64>,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    let limit = caps.token_limit.param();
+    if caps.token_limit == TokenLimit::MaxCompletionTokens
+        && let Some(n) = params.remove("max_tokens")
+    {
+        notes.push(format!(
+            "max_tokens sent as {limit} (the model refuses max_tokens)"
+        ));
+        params.entry(limit).or_insert(n);
+    }
+    if !params.contains_key(limit)
+        && let Some(n) = max_tokens_default(caps, max_output)
+    {
+        params.insert(limit.into(), Value::from(n));
+    }
+    let mut dropped: Vec<String> = Vec::new();
+    if !caps.temperature {
+        dropped.extend(
+            SAMPLING_PARAMS
+                .iter()
+                .filter(|k| params.remove(**k).is_some())
+                .map(|k| k.to_string()),
+        );
+    }
+    match reasoning {
+        Some(effort) if caps.reasoning => dropped.extend(provider.apply_reasoning(model, effort, params)),
+        Some(effort) => notes.push(format!(
+            "--reasoning {} not sent: the model does not reason (set reasoning = true in its [models.NAME] table if it does)",
+            effort.as_str()
+        )),
+        None => {}
+    }
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "not sent, as the model refuses them: {}",
+            dropped.join(", ")
+        ));
+    }
+    notes
 }
 
 /// `max_tokens` when the request names none and the provider requires one.
@@ -412,6 +625,12 @@ pub struct Answer {
 pub trait Sink {
     fn chunk(&mut self, text: &str) -> std::io::Result<()>;
 
+    /// Reasoning or thinking text as it arrives: never part of the answer (shown on stderr
+    /// with `--show-reasoning`).
+    fn reasoning(&mut self, _text: &str) -> std::io::Result<()> {
+        Ok(())
+    }
+
     /// Whether text has reached the user (stdout) yet. Until it has, a failed attempt is
     /// retried from scratch; a sink that holds the answer back (`-o`, `-x`, `--json`) says no.
     fn shown(&self) -> bool {
@@ -423,6 +642,8 @@ pub trait Sink {
 #[derive(Debug, Default)]
 pub struct StreamState {
     pub text: String,
+    /// Reasoning or thinking text, kept apart from the answer.
+    pub reasoning: String,
     pub finish_reason: Option<String>,
     pub usage: Option<Usage>,
     pub model: Option<String>,
@@ -440,6 +661,16 @@ impl StreamState {
         self.text.push_str(text);
         self.emitted = true;
         sink.chunk(text)?;
+        Ok(())
+    }
+
+    /// Reasoning text: to the sink's reasoning, never to the answer.
+    pub fn think(&mut self, text: &str, sink: &mut dyn Sink) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.reasoning.push_str(text);
+        sink.reasoning(text)?;
         Ok(())
     }
 
@@ -506,7 +737,19 @@ mod tests {
     fn the_registry_is_consistent() {
         let mut names: Vec<&str> = REGISTRY.iter().map(|p| p.name()).collect();
         names.dedup();
-        assert_eq!(names, ["openai", "anthropic", "echo"]);
+        assert_eq!(
+            names,
+            [
+                "openai",
+                "anthropic",
+                "gemini",
+                "ollama",
+                "llamacpp",
+                "lmstudio",
+                "vllm",
+                "echo"
+            ]
+        );
         let mut models: Vec<&str> = builtin_models()
             .flat_map(|(_, m)| m.names.iter().copied())
             .collect();
@@ -519,14 +762,19 @@ mod tests {
             assert_eq!(p.default_base().is_none(), caps.offline, "{}", p.name());
             assert!(by_name(p.name()).is_ok_and(|q| q == *p));
         }
-        assert!(by_name("gemini").is_err());
+        assert!(by_name("gemini").is_ok());
+        assert!(by_name("bard").is_err());
     }
 
     #[test]
     fn model_names_pick_a_provider_by_prefix_else_the_first() {
         assert_eq!(for_model_name("claude-next").name(), "anthropic");
         assert_eq!(for_model_name("llama3").name(), "openai");
-        assert_eq!(names_list(), "openai, anthropic or echo");
+        assert_eq!(for_model_name("gemini-2.5-pro").name(), "gemini");
+        assert_eq!(
+            names_list(),
+            "openai, anthropic, gemini, ollama, llamacpp, lmstudio, vllm or echo"
+        );
     }
 
     #[test]
@@ -558,13 +806,12 @@ mod tests {
         model_prefixes: &[],
         models: &[],
         capabilities: Capabilities {
-            vision: false,
-            json_schema: false,
-            reasoning: false,
-            requires_max_tokens: false,
-            offline: false,
+            local: true,
+            ..Capabilities::CHAT
         },
+        reasoning_models: &[],
         missing_key_hint: "",
+        key_for: None,
     };
 
     fn endpoint(provider: ProviderRef) -> Endpoint {
@@ -603,10 +850,94 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_models_take_max_completion_tokens_and_no_sampling() {
+        let caps = openai::OPENAI.model_capabilities("o3-mini-2025-01-31");
+        assert!(caps.reasoning && !caps.temperature);
+        assert!(openai::OPENAI.model_capabilities("gpt-5.1").reasoning);
+        assert!(!openai::OPENAI.model_capabilities("gpt-4.1").reasoning);
+        assert!(!openai::OPENAI.model_capabilities("o30").reasoning);
+        let mut params: Map<String, Value> =
+            serde_json::from_str(r#"{"temperature":0.2,"top_p":0.9,"max_tokens":100,"seed":1}"#)
+                .unwrap();
+        let notes = fit_params(
+            &openai::OPENAI,
+            "o3",
+            caps,
+            &mut params,
+            Some(Effort::High),
+            None,
+        );
+        assert_eq!(
+            Value::Object(params),
+            serde_json::json!({"seed": 1, "max_completion_tokens": 100, "reasoning_effort": "high"})
+        );
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[1].ends_with("temperature, top_p"), "{notes:?}");
+        // a chat model keeps its parameters and is told nothing of reasoning
+        let mut params: Map<String, Value> =
+            serde_json::from_str(r#"{"temperature":0.2}"#).unwrap();
+        let chat = openai::OPENAI.model_capabilities("gpt-4.1");
+        let notes = fit_params(
+            &openai::OPENAI,
+            "gpt-4.1",
+            chat,
+            &mut params,
+            Some(Effort::Low),
+            None,
+        );
+        assert_eq!(
+            Value::Object(params),
+            serde_json::json!({"temperature": 0.2})
+        );
+        assert!(notes[0].contains("does not reason"), "{notes:?}");
+    }
+
+    #[test]
+    fn claude_thinks_within_max_tokens_and_without_temperature() {
+        let caps = anthropic::Anthropic.model_capabilities("claude-sonnet-4-5");
+        let mut params: Map<String, Value> =
+            serde_json::from_str(r#"{"temperature":0.2,"max_tokens":1000}"#).unwrap();
+        fit_params(
+            &anthropic::Anthropic,
+            "claude-sonnet-4-5",
+            caps,
+            &mut params,
+            Some(Effort::Medium),
+            None,
+        );
+        assert_eq!(
+            Value::Object(params),
+            serde_json::json!({"max_tokens": 9192,
+                "thinking": {"type": "enabled", "budget_tokens": 8192}})
+        );
+        assert!(
+            !anthropic::Anthropic
+                .model_capabilities("claude-3-5-haiku-latest")
+                .reasoning
+        );
+        // newer models think adaptively and refuse a budget
+        let mut params: Map<String, Value> = serde_json::from_str(r#"{"top_k":5}"#).unwrap();
+        let notes = fit_params(
+            &anthropic::Anthropic,
+            "claude-opus-5-5",
+            caps,
+            &mut params,
+            Some(Effort::Low),
+            Some(128_000),
+        );
+        assert_eq!(
+            Value::Object(params),
+            serde_json::json!({"max_tokens": 128_000, "thinking": {"type": "adaptive"},
+                "output_config": {"effort": "low"}})
+        );
+        assert!(notes[0].ends_with("top_k"), "{notes:?}");
+    }
+
+    #[test]
     fn the_key_hint_names_every_providers_variables() {
         assert_eq!(
             key_hint(),
-            "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd"
+            "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, GEMINI_API_KEY for Gemini, or api_key_cmd"
         );
     }
 }

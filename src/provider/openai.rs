@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::call::{Whole, error_in_stream};
 use super::{
     CachePrices, Capabilities, ChatRequest, Endpoint, Form, ModelSpec, Provider, Sink, StreamState,
-    StructuredOutput, Usage, Variables, model, protocol_error,
+    StructuredDialect, StructuredOutput, Usage, Variables, model, protocol_error,
 };
 use crate::message::OnWire;
 use crate::transport::HeaderValue;
@@ -24,7 +24,12 @@ pub struct Compatible {
     pub model_prefixes: &'static [&'static str],
     pub models: &'static [ModelSpec],
     pub capabilities: Capabilities,
+    /// Model families that are reasoning models (`o3` names `o3`, `o3-mini`, `o3-2025-04-16`):
+    /// a reasoning effort, `max_completion_tokens`, no sampling parameters.
+    pub reasoning_models: &'static [&'static str],
     pub missing_key_hint: &'static str,
+    /// Who the key is for, in the authentication hint ("for Gemini").
+    pub key_for: Option<&'static str>,
 }
 
 pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
@@ -43,12 +48,14 @@ pub static OPENAI: Compatible = Compatible {
     models: MODELS,
     capabilities: Capabilities {
         json_schema: true,
-        vision: false,
-        reasoning: false,
-        requires_max_tokens: false,
-        offline: false,
+        structured: StructuredDialect::JsonSchema,
+        vision: true,
+        prompt_caching: true,
+        ..Capabilities::CHAT
     },
+    reasoning_models: &["o1", "o3", "o4", "gpt-5"],
     missing_key_hint: "set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline",
+    key_for: None,
 };
 
 impl Provider for Compatible {
@@ -73,6 +80,21 @@ impl Provider for Compatible {
     fn capabilities(&self) -> Capabilities {
         self.capabilities
     }
+    fn model_capabilities(&self, model: &str) -> Capabilities {
+        if self
+            .reasoning_models
+            .iter()
+            .any(|family| super::in_family(model, family))
+        {
+            self.capabilities.openai_reasoning()
+        } else {
+            self.capabilities
+        }
+    }
+    fn parse_reasoning(&self, v: &Value) -> Option<String> {
+        let message = v.pointer("/choices/0/message")?;
+        reasoning_of(message).map(str::to_string)
+    }
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
     }
@@ -87,6 +109,9 @@ impl Provider for Compatible {
             read,
             write: model.input_price,
         }
+    }
+    fn key_for(&self) -> Option<&'static str> {
+        self.key_for
     }
     fn url(&self, base: &str) -> String {
         url(base)
@@ -121,9 +146,16 @@ impl Provider for Compatible {
 /// (platform.openai.com/docs/models). Figures as taken on 2026-11-25 from the author's
 /// knowledge of those pages and stored copies of them, not re-read live. Least certain: the
 /// context windows of gpt-5.1 and gpt-5.2 (assumed equal to gpt-5's) and gpt-5.2's prices.
-/// Newer models than these are unknown until added here or in a `[models.NAME]` table (cost
+/// gpt-5.5 and the gpt-5.4 family: prices from OpenAI's pricing page as quoted by pricing
+/// reviews of June 2026 (short-context rates, prompts under 270K tokens), read 2026-12-02;
+/// their 1M windows as those reviews give them, their maximum output assumed equal to
+/// gpt-5's. Newer models than these are unknown until added here or in a `[models.NAME]` table (cost
 /// then shows as unknown and the context guard is skipped).
 const MODELS: &[ModelSpec] = &[
+    model(&["gpt-5.5"], 1_000_000, 128_000, (5.00, 30.00)),
+    model(&["gpt-5.4"], 1_000_000, 128_000, (2.50, 15.00)),
+    model(&["gpt-5.4-mini"], 1_000_000, 128_000, (0.75, 4.50)),
+    model(&["gpt-5.4-nano"], 1_000_000, 128_000, (0.20, 1.25)),
     model(&["gpt-5.2"], 400_000, 128_000, (1.75, 14.00)),
     model(&["gpt-5.1"], 400_000, 128_000, (1.25, 10.00)),
     model(&["gpt-5"], 400_000, 128_000, (1.25, 10.00)),
@@ -274,6 +306,15 @@ pub fn parse_response(v: &Value) -> Result<Whole> {
     Ok((text, finish, usage_of(v), model))
 }
 
+/// The reasoning text of a message or a streamed delta: `reasoning_content` (DeepSeek, vLLM,
+/// llama.cpp's server) or `reasoning` (OpenRouter, Ollama); never part of the answer.
+fn reasoning_of(v: &Value) -> Option<&str> {
+    ["reasoning_content", "reasoning"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .filter(|t| !t.is_empty())
+}
+
 /// Applies one streamed chunk to the stream state.
 pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()> {
     if data.trim() == "[DONE]" {
@@ -297,6 +338,9 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         .into_iter()
         .flatten()
     {
+        if let Some(text) = choice.get("delta").and_then(reasoning_of) {
+            state.think(text, sink)?;
+        }
         if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str) {
             state.push(text, sink)?;
         }

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::KeySource;
 use crate::error::usage;
+use crate::provider::{Capabilities, StructuredDialect, TokenLimit};
 
 /// CellMage's model alias files, looked for in the working directory and each parent; the
 /// first one found is read.
@@ -32,6 +33,8 @@ pub struct ConfigFile {
     pub api_key_env: Option<String>,
     pub api_key_cmd: Option<String>,
     pub persona: Option<String>,
+    /// Reasoning effort: low, medium or high.
+    pub reasoning: Option<String>,
     pub temperature: Option<f64>,
     pub max_tokens: Option<u64>,
     pub stream: Option<bool>,
@@ -66,6 +69,18 @@ pub struct ModelConfig {
     pub input_price: Option<f64>,
     /// USD per million output tokens.
     pub output_price: Option<f64>,
+    /// Capabilities, over the registry's: a reasoning model (takes `--reasoning`).
+    pub reasoning: Option<bool>,
+    /// Takes images.
+    pub vision: Option<bool>,
+    /// Takes `response_format` json_schema.
+    pub json_schema: Option<bool>,
+    /// Takes sampling parameters (temperature, top_p, penalties).
+    pub temperature: Option<bool>,
+    /// The name of the token limit: `max_tokens` or `max_completion_tokens`.
+    pub token_limit: Option<String>,
+    /// Caches prompts.
+    pub prompt_caching: Option<bool>,
     #[serde(default)]
     pub params: Map<String, Value>,
     /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
@@ -93,8 +108,37 @@ impl ModelConfig {
         take(&mut self.max_output_tokens, &over.max_output_tokens);
         take(&mut self.input_price, &over.input_price);
         take(&mut self.output_price, &over.output_price);
+        take(&mut self.reasoning, &over.reasoning);
+        take(&mut self.vision, &over.vision);
+        take(&mut self.json_schema, &over.json_schema);
+        take(&mut self.temperature, &over.temperature);
+        take(&mut self.token_limit, &over.token_limit);
+        take(&mut self.prompt_caching, &over.prompt_caching);
         self.params.extend(over.params.clone());
         self
+    }
+}
+
+impl ModelConfig {
+    /// The registry's capabilities with this table's over them.
+    pub fn capabilities(&self, caps: Capabilities) -> Capabilities {
+        let token_limit = self.token_limit.as_deref().and_then(TokenLimit::from_param);
+        Capabilities {
+            reasoning: self.reasoning.unwrap_or(caps.reasoning),
+            vision: self.vision.unwrap_or(caps.vision),
+            json_schema: self.json_schema.unwrap_or(caps.json_schema),
+            structured: match self.json_schema {
+                Some(true) => StructuredDialect::JsonSchema,
+                Some(false) if caps.structured == StructuredDialect::JsonSchema => {
+                    StructuredDialect::Prompt
+                }
+                _ => caps.structured,
+            },
+            temperature: self.temperature.unwrap_or(caps.temperature),
+            token_limit: token_limit.unwrap_or(caps.token_limit),
+            prompt_caching: self.prompt_caching.unwrap_or(caps.prompt_caching),
+            ..caps
+        }
     }
 }
 

@@ -210,6 +210,8 @@ pub struct OutputOptions {
     pub json: bool,
     pub status_line: bool,
     pub spinner: bool,
+    /// `--show-reasoning`: reasoning text to stderr as it arrives.
+    pub show_reasoning: bool,
     pub verbose: u8,
     /// Print the answer as it arrives: stdout is a terminal, or `--stream`.
     pub incremental: bool,
@@ -247,6 +249,10 @@ pub struct Settings {
     /// case).
     pub proxies: crate::transport::proxy::Proxies,
     pub persona: Option<Sourced<String>>,
+    /// `-s, --system`: a system prompt after the persona's.
+    pub system: Option<String>,
+    /// The reasoning effort (flags, environment, config; a persona's sits beneath flags).
+    pub reasoning: Option<Sourced<provider::Effort>>,
     pub temperature: Option<Sourced<f64>>,
     pub max_tokens: Option<Sourced<u64>>,
     pub params: Map<String, Value>,
@@ -437,6 +443,8 @@ impl Settings {
                 env_str(env, &["CELLMAGE_PERSONA"]),
                 layers.pick(|c| c.persona.clone()),
             ),
+            system: ask.call.system.clone().filter(|s| !s.trim().is_empty()),
+            reasoning: resolve_reasoning(ask, env, &layers)?,
             temperature,
             max_tokens,
             params: resolve_params(&ask.call.param, &layers),
@@ -499,6 +507,7 @@ impl Settings {
                 spinner: env.stderr_is_tty,
                 incremental: ask.stream || env.stdout_is_tty,
                 terminal: env.stdout_is_tty,
+                show_reasoning: ask.call.show_reasoning,
                 verbose: ask.call.verbose,
             },
             dry_run: ask.call.dry_run,
@@ -722,7 +731,7 @@ fn resolve_models(env: &Env, layers: &Layers) -> Result<BTreeMap<String, ModelCo
         let merged = models.remove(name).unwrap_or_default().merged(over);
         models.insert(name.clone(), merged);
     }
-    for model in models.values_mut() {
+    for (name, model) in models.iter_mut() {
         model.key = match (&model.api_key_env, &model.api_key_cmd) {
             (Some(var), _) => env
                 .get(var)
@@ -735,8 +744,43 @@ fn resolve_models(env: &Env, layers: &Layers) -> Result<BTreeMap<String, ModelCo
             .as_deref()
             .map(provider::by_name)
             .transpose()?;
+        if let Some(limit) = &model.token_limit
+            && provider::TokenLimit::from_param(limit).is_none()
+        {
+            return Err(
+                usage(format!("invalid token_limit {limit:?} in [models.{name}]"))
+                    .hint("use max_tokens or max_completion_tokens")
+                    .into(),
+            );
+        }
     }
     Ok(models)
+}
+
+/// `--reasoning`, `CELLMAGE_REASONING`, the config's `reasoning`.
+fn resolve_reasoning(
+    ask: &AskArgs,
+    env: &Env,
+    layers: &Layers,
+) -> Result<Option<Sourced<provider::Effort>>> {
+    if let Some(e) = ask.call.reasoning {
+        return Ok(Some(Sourced::new(e, Source::Flag("--reasoning"))));
+    }
+    let Some(raw) = layered(
+        None,
+        env_str(env, &["CELLMAGE_REASONING"]),
+        layers.pick(|c| c.reasoning.clone()),
+    ) else {
+        return Ok(None);
+    };
+    match provider::Effort::parse(&raw.value) {
+        Some(e) => Ok(Some(Sourced::new(e, raw.source))),
+        None => Err(usage(format!(
+            "reasoning must be low, medium or high, not {:?} (from {})",
+            raw.value, raw.source
+        ))
+        .into()),
+    }
 }
 
 /// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.

@@ -544,7 +544,7 @@ const CASES: &[Case] = &[
         args: &["--provider", "nosuch", "hi"],
         stdin: b"",
         code: 2,
-        message: "unknown provider \"nosuch\"",
+        message: "invalid value 'nosuch' for '--provider <PROVIDER>'",
     },
     Case {
         name: "API key with a line break",

@@ -164,3 +164,22 @@ fn trim_history_drops_the_oldest_saved_exchanges_to_fit() {
         "the newest three exchanges, then the prompt"
     );
 }
+
+#[test]
+fn cjk_text_counts_about_a_token_a_character() {
+    // 300 CJK characters are 900 bytes: about 300 tokens, not 225
+    let server = FakeServer::start(vec![Reply::openai("never")]).allow_unused();
+    let env = TestEnv::new();
+    std::fs::write(
+        env.config.join("config.toml"),
+        format!(
+            "[models.tiny]\nbase_url = \"{}\"\ncontext_window = 280\nmax_output_tokens = 1\n",
+            server.url()
+        ),
+    )
+    .unwrap();
+    let prompt = "日本語".repeat(100);
+    let run = env.run(&["-m", "tiny", &prompt]);
+    run.fails(2, "(~304 tokens, estimated)");
+    assert_eq!(server.hits(), 0);
+}

@@ -13,7 +13,9 @@ fn status(run: &Run) -> &str {
 
 #[test]
 fn status_line_shows_the_cost_of_the_reported_usage() {
-    let server = FakeServer::start(vec![Reply::openai_stream(&["hi"])]);
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&["hi"]).answering_as("gpt-4.1-mini-2025-04-14"),
+    ]);
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--stats", "-m", "gpt-4.1-mini", "hello"]);
     assert_eq!(run.stdout, "hi\n");
@@ -23,12 +25,12 @@ fn status_line_shows_the_cost_of_the_reported_usage() {
         "{}",
         run.stderr
     );
-    assert!(status(&run).starts_with("✓ fake-model • "));
+    assert!(status(&run).starts_with("✓ gpt-4.1-mini-2025-04-14 • "));
 }
 
 #[test]
 fn dated_model_names_find_their_price() {
-    let server = FakeServer::start(vec![Reply::openai("hi")]);
+    let server = FakeServer::start(vec![Reply::openai("hi").answering_as("gpt-4.1-2025-04-14")]);
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--stats", "-m", "gpt-4.1-2025-04-14", "hello"]);
     // 11 × $2/M + 7 × $8/M = $0.000078

@@ -13,7 +13,9 @@ fn parse(stdout: &str) -> Value {
 
 #[test]
 fn the_record_has_every_field() {
-    let server = FakeServer::start(vec![Reply::openai_stream(&[ANSWER])]);
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&[ANSWER]).answering_as("gpt-4.1-mini-2025-04-14"),
+    ]);
     let env = TestEnv::new().with_server(&server);
     let run = env.run(&["--json", "--conversation", "kv", "go"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
@@ -30,7 +32,7 @@ fn the_record_has_every_field() {
             ],
             "extracted": null,
             "files_written": [],
-            "model": "fake-model",
+            "model": "gpt-4.1-mini-2025-04-14",
             "provider": "openai",
             "usage": {"input_tokens": 11, "output_tokens": 7,
                       "cached_input_tokens": 0, "cache_write_tokens": 0},

@@ -10,17 +10,26 @@ fn user_config(env: &TestEnv, text: &str) {
 #[test]
 fn an_unknown_provider_lists_the_registry_wherever_it_is_named() {
     let env = TestEnv::new();
-    let run = env.run(&["--provider", "gemini", "-m", "echo", "hi"]);
-    run.fails(2, "unknown provider \"gemini\"");
+    let run = env.run(&["--provider", "bard", "-m", "echo", "hi"]);
+    run.fails(2, "invalid value 'bard' for '--provider <PROVIDER>'");
     assert!(
-        run.stderr
-            .contains("cellmage: hint: use openai, anthropic or echo"),
+        run.stderr.contains(
+            "cellmage: hint: possible values: openai, anthropic, gemini, ollama, llamacpp, lmstudio, vllm, echo"
+        ),
         "{}",
         run.stderr
     );
     let mut env = TestEnv::new();
     env.set("CELLMAGE_PROVIDER", "nosuch");
-    env.run(&["config"]).fails(2, "unknown provider \"nosuch\"");
+    let run = env.run(&["config"]);
+    run.fails(2, "unknown provider \"nosuch\"");
+    assert!(
+        run.stderr.contains(
+            "cellmage: hint: use openai, anthropic, gemini, ollama, llamacpp, lmstudio, vllm or echo"
+        ),
+        "{}",
+        run.stderr
+    );
     let env = TestEnv::new();
     user_config(&env, "provider = \"openia\"\n");
     env.run(&["--dry-run", "hi"])
@@ -101,4 +110,38 @@ fn anthropic_gets_max_tokens_from_the_model_else_4096() {
     assert_eq!(body("claude-sonnet-4-5")["max_tokens"], 64000);
     assert_eq!(body("claude-unlisted-9")["max_tokens"], 4096);
     assert!(body("gpt-4o").get("max_tokens").is_none());
+}
+
+#[test]
+fn config_lists_each_preset_and_the_reasoning_effort() {
+    let mut env = TestEnv::new();
+    env.set("CELLMAGE_REASONING", "high");
+    env.set("GEMINI_API_KEY", "gm-shown-0123456789");
+    let run = env.run(&["config"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let has = |prefix: &str| run.stdout.lines().any(|l| l.starts_with(prefix));
+    assert!(
+        has("ollama_base      http://localhost:11434/v1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        has("vllm_base        http://localhost:8000/v1"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !has("ollama_key"),
+        "a local server takes no key: {}",
+        run.stdout
+    );
+    assert!(has("gemini_key"), "{}", run.stdout);
+    assert!(!run.stdout.contains("shown-0123456789"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.starts_with("reasoning") && l.ends_with("(env CELLMAGE_REASONING)")),
+        "{}",
+        run.stdout
+    );
 }

@@ -104,3 +104,44 @@ fn stats_prints_cellmages_status_line() {
     assert!(run.stderr.starts_with("✓ fake-model • "), "{}", run.stderr);
     assert!(run.stderr.contains("11↑/7↓ tokens"), "{}", run.stderr);
 }
+
+#[test]
+fn system_flag_comes_after_the_persona_and_before_system_snippets() {
+    let server = FakeServer::start(vec![Reply::openai("ok")]);
+    let env = TestEnv::new().with_server(&server);
+    env.write("rules.md", "be terse");
+    env.write(
+        ".cellmage/personas/p.md",
+        "---\ndescription: d\n---\nYou are P.\n",
+    );
+    env.run(&[
+        "-p",
+        "p",
+        "-s",
+        "Answer in French.",
+        "--sys-snippet",
+        "rules.md",
+        "hi",
+    ])
+    .ok("ok\n");
+    let messages = server.request().messages();
+    let roles: Vec<&str> = messages.iter().map(|(r, _)| r.as_str()).collect();
+    assert_eq!(roles, ["system", "system", "system", "user"]);
+    assert_eq!(messages[0].1, "You are P.");
+    assert_eq!(messages[1].1, "Answer in French.");
+    assert!(messages[2].1.contains("be terse"), "{messages:?}");
+}
+
+#[test]
+fn review_takes_a_system_prompt_too() {
+    let diff = "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n";
+    let run = TestEnv::new().run_stdin(&["review", "-s", "Focus on naming.", "--dry-run"], diff);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body: serde_json::Value =
+        serde_json::from_str(run.stdout.split_once("\n\n").unwrap().1).unwrap();
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(
+        messages[1],
+        json!({"role": "system", "content": "Focus on naming."})
+    );
+}

@@ -9,10 +9,18 @@ use crate::common::{FakeServer, Reply, TestEnv};
 
 /// Runs cellmage with these arguments on a pseudo-terminal; returns what the terminal showed.
 fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    on_a_tty_reading(env, args, None)
+}
+
+/// Like `on_a_tty`, with stdin read from a file in the working directory.
+fn on_a_tty_reading(env: &TestEnv, args: &[&str], stdin: Option<&str>) -> (i32, String) {
     let inner = env.cmd();
     let mut line = String::from(inner.get_program().to_str().unwrap());
     for arg in args {
         line.push_str(&format!(" '{}'", arg.replace('\'', r"'\''")));
+    }
+    if let Some(file) = stdin {
+        line.push_str(&format!(" < '{file}'"));
     }
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"])
@@ -107,4 +115,65 @@ fn a_truncated_or_failed_call_shows_a_cross() {
     let (code, screen) = on_a_tty(&env, &["-x", "hi"]);
     assert_eq!(code, 3, "{screen}");
     assert!(screen.contains("✗ fake-model • "), "{screen:?}");
+}
+
+#[test]
+fn the_spinner_ticks_while_the_model_thinks_before_its_first_byte() {
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&["```python\n", "x = 1\n", "```\n"])
+            .after(Duration::from_millis(600)),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["-x", "think hard"]);
+    assert_eq!(code, 0, "{screen}");
+    let ticks = screen.matches("waiting… 0s").count();
+    assert!(
+        ticks >= 3,
+        "the spinner must tick with no bytes arriving: {screen:?}"
+    );
+    assert!(
+        screen.contains("\r\x1b[2K"),
+        "the spinner clears its line: {screen:?}"
+    );
+    assert!(screen.contains("x = 1"), "{screen:?}");
+}
+
+#[test]
+fn a_streamed_answer_that_is_slow_to_start_shows_the_spinner_until_it_does() {
+    let server = FakeServer::start(vec![
+        Reply::openai_stream(&["plain ", "answer"]).after(Duration::from_millis(1500)),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    let (code, screen) = on_a_tty(&env, &["hi"]);
+    assert_eq!(code, 0, "{screen}");
+    let (before, after) = screen.split_once("plain answer").expect("the answer");
+    assert!(before.contains("waiting… 1s"), "{screen:?}");
+    assert!(
+        before.ends_with("\r\x1b[2K"),
+        "cleared before the answer: {screen:?}"
+    );
+    assert!(!after.contains("waiting"), "{screen:?}");
+}
+
+#[test]
+fn a_review_shows_the_spinner_while_it_waits() {
+    let findings = serde_json::json!({"summary": "Fine.", "findings": []});
+    let server = FakeServer::start(vec![
+        Reply::openai(&findings.to_string()).after(Duration::from_millis(400)),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    env.write(
+        "change.diff",
+        "diff --git a/a.py b/a.py\n--- a/a.py\n+++ b/a.py\n@@ -1 +1 @@\n-x\n+y\n",
+    );
+    let (code, screen) =
+        on_a_tty_reading(&env, &["review", "--format", "json"], Some("change.diff"));
+    assert_eq!(code, 0, "{screen}");
+    let (before, after) = screen.split_once("{").expect("the report");
+    assert!(before.contains("waiting… 0s"), "{screen:?}");
+    assert!(
+        before.contains("\r\x1b[2K"),
+        "cleared before the report: {screen:?}"
+    );
+    assert!(!after.contains("waiting"), "{screen:?}");
 }

@@ -35,6 +35,10 @@ pub enum Reply {
     Delay(Duration, Box<Reply>),
     /// These bytes exactly (status line, headers and body), then close.
     Raw(Vec<u8>),
+    /// A 400 with OpenAI's `unsupported_parameter` error for the first of these body keys
+    /// the request has, as OpenAI answers a reasoning model's refused parameters; else the
+    /// inner reply.
+    Refusing(Vec<&'static str>, Box<Reply>),
 }
 
 impl Reply {
@@ -371,10 +375,72 @@ fn serve(
     let Some(request) = read_request(&mut conn) else {
         return;
     };
+    let body: Value = serde_json::from_str(&request.body).unwrap_or(Value::Null);
     reqs.lock().unwrap().push(request);
     let i = next.fetch_add(1, Ordering::SeqCst);
-    let reply = replies[i.min(replies.len() - 1)].clone();
+    let mut reply = replies[i.min(replies.len() - 1)].clone();
+    if let Reply::Refusing(params, then) = reply {
+        reply = match params.iter().find(|p| body.get(**p).is_some()) {
+            Some(p) => unsupported_parameter(p),
+            None => *then,
+        };
+    }
     respond(&mut conn, reply, stop);
+}
+
+/// OpenAI's 400 for a parameter the model does not take, as its API returns it.
+fn unsupported_parameter(param: &str) -> Reply {
+    let message = match param {
+        "max_tokens" => "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.".to_string(),
+        p => format!("Unsupported parameter: '{p}' is not supported with this model."),
+    };
+    Reply::json(
+        400,
+        json!({"error": {"message": message, "type": "invalid_request_error",
+                         "param": param, "code": "unsupported_parameter"}}),
+    )
+}
+
+impl Reply {
+    /// The same reply, with the model the server says answered (`fake-model`, `fake-claude`)
+    /// renamed: real APIs answer as the model asked for, often with a dated name.
+    pub fn answering_as(self, model: &str) -> Reply {
+        let rename = |text: String| {
+            text.replace("\"fake-model\"", &format!("\"{model}\""))
+                .replace("\"fake-claude\"", &format!("\"{model}\""))
+        };
+        match self {
+            Reply::Http {
+                status,
+                headers,
+                body,
+            } => Reply::Http {
+                status,
+                headers,
+                body: rename(body),
+            },
+            Reply::Sse { events } => Reply::Sse {
+                events: events.into_iter().map(|(d, e)| (d, rename(e))).collect(),
+            },
+            other => other,
+        }
+    }
+
+    /// An OpenAI reasoning model: refuses `max_tokens` and sampling parameters with a 400,
+    /// else answers with `then`.
+    pub fn reasoning_model(then: Reply) -> Reply {
+        Reply::Refusing(
+            vec![
+                "max_tokens",
+                "temperature",
+                "top_p",
+                "presence_penalty",
+                "frequency_penalty",
+                "logprobs",
+            ],
+            Box::new(then),
+        )
+    }
 }
 
 /// Sleeps for `d`, or less if the server is stopped; true when the full time passed.
@@ -391,7 +457,7 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
 
 fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
-        Reply::Drop => {}
+        Reply::Drop | Reply::Refusing(..) => {}
         Reply::Raw(bytes) => {
             let _ = conn.write_all(&bytes);
         }
