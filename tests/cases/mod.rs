@@ -14,6 +14,7 @@ mod extract;
 mod history;
 mod interrupt;
 mod json;
+mod messages;
 mod models;
 mod output_file;
 mod personas;
