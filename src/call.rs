@@ -68,7 +68,7 @@ impl Call<'_> {
         let history = self.session.history();
         let mut plan = plan::build(self.settings, self.persona, input, history)?;
         if let Some(schema) = self.schema {
-            schema::attach(&mut plan.request, plan.endpoint.protocol, schema);
+            schema::attach(&mut plan.request, plan.endpoint.provider, schema);
         }
         if self.settings.dry_run {
             output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint))?;
@@ -76,7 +76,7 @@ impl Call<'_> {
         }
         let known = Known {
             model: Some(plan.request.model.clone()),
-            provider: Some(plan.endpoint.protocol.name().to_string()),
+            provider: Some(plan.endpoint.provider.name().to_string()),
             ..Known::default()
         };
         let mut receiver = R::open(&self.settings.output).context(known.clone())?;
@@ -127,7 +127,7 @@ impl Call<'_> {
         Meta {
             conversation: self.session.id().map(str::to_string),
             cost,
-            provider: plan.endpoint.protocol.name().to_string(),
+            provider: plan.endpoint.provider.name().to_string(),
         }
     }
 }
@@ -136,7 +136,7 @@ fn exchange_of(plan: &Plan, answer: &Answer, cost: Option<f64>) -> Exchange {
     Exchange {
         time: crate::conversation::now(),
         model: plan.request.model.clone(),
-        provider: plan.endpoint.protocol.name().to_string(),
+        provider: plan.endpoint.provider.name().to_string(),
         persona: plan.persona.clone(),
         messages: plan.new_messages().to_vec(),
         answer: answer.text.clone(),

@@ -342,19 +342,8 @@ impl ReviewArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReviewFormat {
-    /// A PR comment body, grouped by severity
-    Markdown,
-    /// GitHub Actions workflow commands (annotations)
-    Github,
-    /// SARIF 2.1.0, for code-scanning upload
-    Sarif,
-    /// GitLab Code Quality report
-    Gitlab,
-    /// The findings as one JSON object
-    Json,
-}
+/// `--format`: the review formats registered in `review::format::FORMATS`.
+pub use crate::review::format::Format as ReviewFormat;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FailOn {
@@ -485,7 +474,7 @@ mod tests {
         let Some(Command::Review(review)) = &cli.command else {
             panic!("not a review: {cli:?}");
         };
-        assert_eq!(review.format, ReviewFormat::Sarif);
+        assert_eq!(review.format.name, "sarif");
         assert_eq!(review.fail_on, FailOn::Never);
         let ask = cli.ask_args();
         assert_eq!(ask.persona.as_deref(), Some("code_reviewer"));

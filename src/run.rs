@@ -8,7 +8,7 @@ use crate::cli::Cli;
 use crate::conversation::Session;
 use crate::output::Printer;
 use crate::settings::{Env, Settings};
-use crate::{commands, context, persona, schema};
+use crate::{commands, context, persona};
 
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::capture()?;
@@ -20,17 +20,18 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
         None => None,
     };
-    let schema = match &cli.ask.schema {
-        Some(spec) => Some(schema::load(spec, &settings.paths.cwd)?),
-        None => None,
-    };
-    let input = context::gather(&cli.ask, &settings.paths, settings.stdin_is_tty)?;
+    let input = context::gather(
+        &cli.ask,
+        &settings.paths,
+        &settings.source_vars,
+        settings.stdin_is_tty,
+    )?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let call = Call {
         settings: &settings,
         persona: persona.as_ref(),
         session: &session,
-        schema: schema.as_ref(),
+        schema: settings.schema.as_deref(),
     };
     call.run::<Printer>(input)?;
     Ok(())

@@ -104,8 +104,8 @@ pub fn model_names() -> Vec<CompletionCandidate> {
         .unwrap_or_default()
         .into_iter()
         .map(|m| {
-            let provider = m.provider.unwrap_or_else(|| models::default_protocol(&m));
-            CompletionCandidate::new(m.name).help(Some(provider.name().into()))
+            let provider = models::provider_of(&m).name();
+            CompletionCandidate::new(m.name).help(Some(provider.into()))
         })
         .collect();
     out.extend(settings.aliases.iter().map(|(alias, model)| {
@@ -114,23 +114,12 @@ pub fn model_names() -> Vec<CompletionCandidate> {
     out
 }
 
-/// `--provider`: the providers of the known models.
+/// `--provider`: the providers of the registry.
 pub fn provider_names() -> Vec<CompletionCandidate> {
-    let Some(settings) = settings() else {
-        return Vec::new();
-    };
-    let mut names: Vec<&'static str> = models::all(&settings.models)
-        .unwrap_or_default()
+    crate::provider::REGISTRY
         .iter()
-        .map(|m| {
-            m.provider
-                .unwrap_or_else(|| models::default_protocol(m))
-                .name()
-        })
-        .collect();
-    names.sort();
-    names.dedup();
-    names.into_iter().map(CompletionCandidate::new).collect()
+        .map(|p| CompletionCandidate::new(p.name()))
+        .collect()
 }
 
 /// `--conversation` and `history show|export|undo|clear|delete`: saved conversations, most

@@ -114,20 +114,15 @@ fn input(args: &ReviewArgs, settings: &Settings, change: &Change, diff: &Diff) -
         snippet: args.snippet.clone(),
         ..AskArgs::default()
     };
-    let mut input = context::gather(&ask, &settings.paths, true)?;
+    let mut input = context::gather(&ask, &settings.paths, &settings.source_vars, true)?;
     let mut snippets: Vec<Message> = if args.full_files {
         full_files(settings, change, diff)
     } else {
         Vec::new()
     };
     snippets.append(&mut input.snippets);
-    snippets.push(Message::new(
-        Role::User,
-        context::render(&Snippet {
-            label: "changes.diff".into(),
-            text: change.text.clone(),
-        }),
-    ));
+    snippets
+        .push(Snippet::new("diff", "changes.diff", change.text.clone()).into_message(Role::User));
     input.snippets = snippets;
     Ok(input)
 }
@@ -148,13 +143,7 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
                 .flatten()
         });
         match text {
-            Some(text) => out.push(Message::new(
-                Role::User,
-                context::render(&Snippet {
-                    label: file.path.clone(),
-                    text,
-                }),
-            )),
+            Some(text) => out.push(Snippet::new("file", &file.path, text).into_message(Role::User)),
             None => eprintln!(
                 "cellmage: warning: --full-files: skipped {} (unreadable, binary or too large)",
                 file.path
@@ -186,7 +175,7 @@ fn ask(
         .map_or("code_reviewer", |p| p.value.as_str());
     let persona = persona::load(spec, &settings.paths.personas_dirs)?;
     let schema = schema::compile("review_findings".into(), findings::schema())
-        .map_err(|e| Failure::new(Kind::Internal, e))?;
+        .map_err(|e| Failure::new(Kind::Internal, e.to_string()))?;
     let input = input(args, settings, change, diff)?;
     let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
     let call = Call {
