@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(openai.schema.as_ref().unwrap()["strict"], true);
         assert_eq!(openai.schema.as_ref().unwrap()["name"], "person");
         assert_eq!(openai.messages, req.messages);
-        attach(&mut req, &provider::echo::Echo, &s);
+        attach(&mut req, &provider::anthropic::Anthropic, &s);
         assert!(req.schema.is_none());
         assert_eq!(req.messages[1].role, Role::System);
         assert!(req.messages[1].content.contains("\"minimum\": 0"));
