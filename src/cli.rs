@@ -206,6 +206,14 @@ pub struct CallArgs {
     #[arg(long)]
     pub allow_truncated: bool,
 
+    /// Never read stdin, even when it is piped (for calls inside `while read …; do`)
+    ///
+    /// Without it, piped stdin is read whole: in `while read f; do cellmage …; done < list`
+    /// the first call would take the rest of the list. `-` (`--snippet -`, `--prompt-file -`)
+    /// is then an error.
+    #[arg(long)]
+    pub no_stdin: bool,
+
     /// Print the status line on stderr even when it is not a terminal
     #[arg(long)]
     pub stats: bool,

@@ -66,7 +66,7 @@ pub fn run(args: &ReviewArgs, settings: &Settings) -> Result<()> {
 
 /// A diff piped on stdin (when no `--base`, `--worktree` or `--staged` is given), else git's.
 fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
-    let from_git = args.base.is_some() || args.worktree || args.staged;
+    let from_git = args.base.is_some() || args.worktree || args.staged || args.call.no_stdin;
     let piped = match from_git {
         false => crate::context::read_stdin(settings.stdin_is_tty)?,
         true => None,

@@ -19,6 +19,7 @@ mod messages;
 mod models;
 mod output_file;
 mod personas;
+mod pipeline_offline;
 mod prompt;
 mod providers;
 mod request;
