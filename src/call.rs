@@ -2,7 +2,7 @@
 //! plan → schema → `--dry-run` → the provider (validated with a schema) → cost → the
 //! receiver (output and status line) → the conversation.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::context::Input;
@@ -10,7 +10,7 @@ use crate::conversation::{Exchange, Session};
 use crate::output::{self, Meta, Printer, StatusLine};
 use crate::persona::Persona;
 use crate::plan::{self, Plan};
-use crate::provider::{self, Answer, Sink};
+use crate::provider::{self, Answer, Sink, Usage};
 use crate::schema::{self, Schema};
 use crate::settings::{OutputOptions, Settings};
 use crate::spinner::Spinner;
@@ -33,6 +33,24 @@ pub trait Receiver: Sink + Sized {
     fn hold(&mut self);
     /// The complete answer: deliver it, show the status line, fail if it cannot be taken.
     fn finish(self, answer: &Answer, meta: &Meta) -> Result<()>;
+}
+
+/// What is known about a call when it fails, for the `--json` error object: attached to the
+/// error as a context that prints nothing (`report::Report::of` leaves it out).
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    pub model: Option<String>,
+    pub provider: Option<String>,
+    pub answer: Option<String>,
+    pub usage: Option<Usage>,
+    pub cost: Option<f64>,
+    pub retries: Option<u32>,
+}
+
+impl std::fmt::Display for Known {
+    fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        Ok(())
+    }
 }
 
 /// A call's result.
@@ -60,9 +78,22 @@ impl Call<'_> {
             output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint))?;
             return Ok(None);
         }
-        let mut receiver = R::open(&self.settings.output)?;
-        let (answer, value) = self.complete(&plan, &mut receiver)?;
+        let known = Known {
+            model: Some(plan.request.model.clone()),
+            provider: Some(plan.endpoint.provider.name().to_string()),
+            ..Known::default()
+        };
+        let mut receiver = R::open(&self.settings.output).context(known.clone())?;
+        let (answer, value) = self.complete(&plan, &mut receiver).context(known.clone())?;
         let cost = plan.cost(&answer);
+        let known = Known {
+            model: Some(answer.model.clone()),
+            answer: Some(answer.text.clone()),
+            usage: answer.usage,
+            cost,
+            retries: Some(answer.retries),
+            ..known
+        };
         // Delivered first, then recorded: an answer whose delivery failed for local I/O
         // (`-o` unwritable, stdout full) is not recorded, so nothing reports a failure
         // while keeping the exchange; one that cannot be recorded is already out.
@@ -71,9 +102,11 @@ impl Call<'_> {
             .as_ref()
             .is_err_and(|e| crate::error::classify(e).0 == crate::error::Kind::Io);
         if !undelivered && (!answer.truncated || self.settings.output.allow_truncated) {
-            self.session.record(&exchange_of(&plan, &answer, cost))?;
+            self.session
+                .record(&exchange_of(&plan, &answer, cost))
+                .context(known.clone())?;
         }
-        delivered?;
+        delivered.context(known)?;
         Ok(Some(Reply {
             answer,
             value,

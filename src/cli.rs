@@ -1,8 +1,11 @@
 //! The command line as clap sees it: raw values only. `settings` validates and merges them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::{ArgValueCandidates, ArgValueCompleter};
+
+use crate::commands::completions as complete;
 
 const AFTER_HELP: &str = "\
 Examples (the CellMage code-generation workflow):
@@ -54,7 +57,8 @@ pub struct AskArgs {
     /// The prompt (words are joined by spaces)
     ///
     /// With no prompt, piped stdin is the prompt; otherwise piped stdin becomes a snippet
-    /// labelled `stdin`, placed before the prompt.
+    /// labelled `stdin`, placed before the prompt. A prompt whose first word is a subcommand
+    /// (`help`, `review`, …) goes after `--`: `cellmage -- help me write a parser`.
     #[arg(value_name = "PROMPT")]
     pub prompt: Vec<String>,
 
@@ -66,7 +70,7 @@ pub struct AskArgs {
     ///
     /// Searched in the project's `.cellmage/personas/`, the user config dir's `personas/`,
     /// `CELLMAGE_PERSONAS_DIRS`, then the built-ins (`cellmage personas list`).
-    #[arg(short, long, value_name = "NAME|PATH")]
+    #[arg(short, long, value_name = "NAME|PATH", add = ArgValueCompleter::new(complete::personas))]
     pub persona: Option<String>,
 
     #[command(flatten)]
@@ -88,7 +92,7 @@ pub struct AskArgs {
     pub continue_last: bool,
 
     /// Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::conversation_names))]
     pub conversation: Option<String>,
 
     /// Neither load nor record any conversation
@@ -122,6 +126,8 @@ pub struct AskArgs {
     pub extract: Option<String>,
 
     /// Write what would be printed to FILE, atomically, only after a complete answer
+    ///
+    /// `-o -` is stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -162,7 +168,7 @@ pub struct CallArgs {
     /// Model name or alias
     ///
     /// `echo` is an offline model that answers with the prompt it was given.
-    #[arg(short, long, value_name = "MODEL")]
+    #[arg(short, long, value_name = "MODEL", add = ArgValueCandidates::new(complete::model_names))]
     pub model: Option<String>,
 
     /// A system prompt, sent after the persona's and before system snippets
@@ -233,6 +239,14 @@ pub struct CallArgs {
     #[arg(long)]
     pub allow_truncated: bool,
 
+    /// Never read stdin, even when it is piped (for calls inside `while read …; do`)
+    ///
+    /// Without it, piped stdin is read whole: in `while read f; do cellmage …; done < list`
+    /// the first call would take the rest of the list. `-` (`--snippet -`, `--prompt-file -`)
+    /// is then an error.
+    #[arg(long)]
+    pub no_stdin: bool,
+
     /// Print the status line on stderr even when it is not a terminal
     #[arg(long)]
     pub stats: bool,
@@ -265,7 +279,7 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ConfigCommand>,
     },
-    /// Review a change (git diff BASE...HEAD, or a diff on stdin) into findings
+    /// Review a change (git diff BASE...HEAD, uncommitted changes, or a diff on stdin) into findings
     Review(Box<ReviewArgs>),
     /// Print a shell completion script (or write all of them into --dir)
     Completions {
@@ -274,6 +288,12 @@ pub enum Command {
         shell: Option<Shell>,
         /// Write every script, with its conventional file name, into DIR
         #[arg(long, value_name = "DIR", conflicts_with = "shell")]
+        dir: Option<PathBuf>,
+    },
+    /// Print the man page (or write one per subcommand into --dir)
+    Man {
+        /// Write cellmage.1 and one page per subcommand (cellmage-review.1, …) into DIR
+        #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
 }
@@ -302,8 +322,16 @@ pub struct ReviewArgs {
     /// The diff is taken from the merge base of REF and HEAD. Without --base, the first of
     /// origin/HEAD, main, master, origin/main and origin/master that exists is used, and a
     /// unified diff piped on stdin is reviewed instead of git's.
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", conflicts_with_all = ["worktree", "staged"])]
     pub base: Option<String>,
+
+    /// Review the uncommitted changes: `git diff HEAD` (staged and unstaged)
+    #[arg(long, conflicts_with = "staged")]
+    pub worktree: bool,
+
+    /// Review the staged changes: `git diff --cached`
+    #[arg(long)]
+    pub staged: bool,
 
     /// Output format
     #[arg(long, value_enum, default_value = "markdown")]
@@ -313,7 +341,7 @@ pub struct ReviewArgs {
     #[arg(long, value_enum, value_name = "SEVERITY", default_value = "never")]
     pub fail_on: FailOn,
 
-    /// Write the report to FILE, atomically, instead of stdout
+    /// Write the report to FILE, atomically, instead of stdout (`-` is stdout)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -328,7 +356,7 @@ pub struct ReviewArgs {
     pub keep_outside: bool,
 
     /// Persona: a name or a path to a `.md` persona file [default: code_reviewer]
-    #[arg(short, long, value_name = "NAME|PATH")]
+    #[arg(short, long, value_name = "NAME|PATH", add = ArgValueCompleter::new(complete::personas))]
     pub persona: Option<String>,
 
     /// More context: a named snippet, file, directory or glob (repeatable)
@@ -345,6 +373,9 @@ Examples:
   cellmage review -o review.md
   # GitHub annotations on the changed lines; fail the job on high or critical findings
   cellmage review --base origin/main --format github --fail-on high
+  # before committing: the uncommitted changes, or only the staged ones
+  cellmage review --worktree
+  cellmage review --staged
   # review a diff from anywhere
   git diff HEAD~3 | cellmage review --format json";
 
@@ -383,9 +414,17 @@ impl Cli {
     pub fn ask_args(&self) -> AskArgs {
         match &self.command {
             Some(Command::Review(review)) => review.ask_args(),
-            _ => self.ask.clone(),
+            _ => AskArgs {
+                output: output_file(self.ask.output.as_deref()).map(Path::to_path_buf),
+                ..self.ask.clone()
+            },
         }
     }
+}
+
+/// `-o FILE`, where `-` means stdout: `None` then.
+pub fn output_file(path: Option<&Path>) -> Option<&Path> {
+    path.filter(|p| *p != Path::new("-"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,7 +432,11 @@ pub enum PersonasCommand {
     /// List every persona and where it comes from
     List,
     /// Print a persona's file
-    Show { name: String },
+    Show {
+        /// A persona's name, as `cellmage personas list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::persona_names))]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -401,9 +444,15 @@ pub enum HistoryCommand {
     /// List conversations: name, updated, exchanges, model, cost, first prompt
     List,
     /// Print a conversation as a readable transcript
-    Show { name: String },
+    Show {
+        /// A conversation's name, as `cellmage history list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
+        name: String,
+    },
     /// Export a conversation to stdout
     Export {
+        /// A conversation's name, as `cellmage history list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
         name: String,
         /// md or json
         #[arg(long, value_enum, default_value = "md")]
@@ -411,17 +460,30 @@ pub enum HistoryCommand {
     },
     /// Import a conversation from our Markdown or JSON export, or CellMage's Markdown
     Import {
+        /// The file to import (`-` for stdin)
         file: PathBuf,
         /// Name of the imported conversation
         #[arg(long = "as", value_name = "NAME")]
         name: Option<String>,
     },
     /// Delete a conversation
-    Delete { name: String },
+    Delete {
+        /// A conversation's name, as `cellmage history list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
+        name: String,
+    },
     /// Drop the last exchange of a conversation
-    Undo { name: String },
+    Undo {
+        /// A conversation's name, as `cellmage history list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
+        name: String,
+    },
     /// Drop every exchange of a conversation, keeping the conversation
-    Clear { name: String },
+    Clear {
+        /// A conversation's name, as `cellmage history list` shows it
+        #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! cellmage as a library: the rooms of the program, used by the binary (`main.rs`) and by
 //! the integration tests. `run::run` is one invocation.
 
+pub mod args;
 pub mod bounded;
 pub mod call;
 pub mod cli;
@@ -18,10 +19,12 @@ pub mod output;
 pub mod persona;
 pub mod plan;
 pub mod provider;
+pub mod report;
 pub mod review;
 pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
 pub mod spinner;
+pub mod text;
 pub mod transport;

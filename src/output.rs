@@ -18,6 +18,7 @@ use crate::error::{Failure, Kind};
 use crate::extract::{self, Block, Selector};
 use crate::files;
 use crate::provider::{Answer, Sink};
+use crate::report::{Report, Reported};
 use crate::settings::OutputOptions;
 use crate::spinner::Spinner;
 
@@ -122,7 +123,10 @@ impl Printer {
                 Err(e) => failure = Some(e),
             }
         }
-        let text = self.render(answer, &blocks, extracted.as_deref(), &written, meta);
+        let error = (failure.as_ref())
+            .filter(|_| self.opts.json)
+            .map(|f| Report::of(f).error_value());
+        let text = self.render(answer, &blocks, extracted.as_deref(), &written, meta, error);
         let written_to_file = match (&self.opts.output, &failure) {
             (Some(file), None) => files::write_output(file, text.as_bytes(), self.opts.mkdir)
                 .map_err(|e| failure = Some(e))
@@ -147,7 +151,11 @@ impl Printer {
                 "cellmage: warning: the answer was cut off by the token limit; accepted (--allow-truncated)"
             );
         }
-        failure.map_or(Ok(()), Err)
+        match failure {
+            None => Ok(()),
+            Some(f) if self.opts.json => Err(f.context(Reported)),
+            Some(f) => Err(f),
+        }
     }
 
     /// What goes to stdout (or `-o`): the JSON record, the extraction, or the answer.
@@ -158,9 +166,13 @@ impl Printer {
         extracted: Option<&str>,
         written: &[PathBuf],
         meta: &Meta,
+        error: Option<Value>,
     ) -> String {
         if self.opts.json {
-            let record = json_record(answer, blocks, extracted, written, meta);
+            let mut record = json_record(answer, blocks, extracted, written, meta);
+            if let Some(error) = error {
+                record["error"] = error;
+            }
             return format!("{record}\n");
         }
         if self.selector.is_some() {
@@ -211,8 +223,8 @@ fn write_blocks(dir: &Path, blocks: &[Block], force: bool) -> Result<Vec<PathBuf
         return Err(Failure::new(
             Kind::NothingToExtract,
             format!(
-                "--write-files: no code block has a file path on the line above it (the answer has {} code blocks)",
-                blocks.len()
+                "--write-files: no code block has a file path on the line above it (the answer has {})",
+                crate::text::count(blocks.len(), "code block")
             ),
         )
         .hint("ask for each file as a path line followed by a fenced block")

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::print;
 use crate::models;
-use crate::settings::{Connection, KeySource, Settings, Sourced};
+use crate::settings::{Connection, ConversationChoice, KeySource, Settings, Sourced};
 
 fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
     match value {
@@ -15,15 +15,35 @@ fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
             s.value.to_string(),
             s.source
         )),
-        None => out.push_str(&format!("{key:<16} {:<40} (unset)\n", "-")),
+        None => out.push_str(&format!("{key:<16} {:<40} (not set)\n", "-")),
     }
 }
 
 pub fn run(s: &Settings) -> Result<()> {
     let mut out = String::new();
-    line(&mut out, "model", Some(&s.model));
-    let provider = (s.provider.as_ref()).map(|p| Sourced::new(p.value.name(), p.source.clone()));
-    line(&mut out, "provider", provider.as_ref());
+    let info = models::lookup(&s.model.value, &s.aliases, &s.models).ok();
+    let model = match &info {
+        Some(info) if info.name != s.model.value => format!("{} → {}", s.model.value, info.name),
+        _ => s.model.value.clone(),
+    };
+    line(
+        &mut out,
+        "model",
+        Some(&Sourced::new(model, s.model.source.clone())),
+    );
+    match (&s.provider, &info) {
+        (Some(p), _) => line(
+            &mut out,
+            "provider",
+            Some(&Sourced::new(p.value.name(), p.source.clone())),
+        ),
+        (None, Some(info)) => out.push_str(&format!(
+            "{:<16} {:<40} (from the model)\n",
+            "provider",
+            models::provider_of(info).name()
+        )),
+        (None, None) => line::<&str>(&mut out, "provider", None),
+    }
     for connection in s.connections.iter().filter(|c| c.base.is_some()) {
         connection_lines(&mut out, connection);
     }
@@ -33,7 +53,16 @@ pub fn run(s: &Settings) -> Result<()> {
         (s.reasoning.as_ref()).map(|r| Sourced::new(r.value.as_str(), r.source.clone()));
     line(&mut out, "reasoning", reasoning.as_ref());
     line(&mut out, "max_tokens", s.max_tokens.as_ref());
-    line(&mut out, "stream", Some(&s.stream));
+    let stream = if s.stream.value {
+        "yes"
+    } else {
+        "no (--no-stream)"
+    };
+    line(
+        &mut out,
+        "stream",
+        Some(&Sourced::new(stream, s.stream.source.clone())),
+    );
     let secs = |d: &Sourced<std::time::Duration>| {
         Sourced::new(format!("{}s", d.value.as_secs_f64()), d.source.clone())
     };
@@ -41,7 +70,12 @@ pub fn run(s: &Settings) -> Result<()> {
     line(&mut out, "total_timeout", Some(&secs(&s.total_timeout)));
     line(&mut out, "retries", Some(&s.retries));
     let conversation = Sourced::new(
-        format!("{:?}", s.conversation.value),
+        match &s.conversation.value {
+            ConversationChoice::New => "a new one for each call".to_string(),
+            ConversationChoice::Last => "the most recent one (--continue)".to_string(),
+            ConversationChoice::Named(name) => name.clone(),
+            ConversationChoice::Off => "none: nothing loaded or recorded".to_string(),
+        },
         s.conversation.source.clone(),
     );
     line(&mut out, "conversation", Some(&conversation));
@@ -50,6 +84,15 @@ pub fn run(s: &Settings) -> Result<()> {
     }
     for (name, value) in &s.params {
         out.push_str(&format!("{:<16} {name} = {value}\n", "param"));
+    }
+    for (alias, target) in &s.aliases {
+        let resolved = models::resolve_alias(alias, &s.aliases).unwrap_or_else(|e| format!("{e}"));
+        let chain = if resolved == *target {
+            target.clone()
+        } else {
+            format!("{target} → {resolved}")
+        };
+        out.push_str(&format!("{:<16} {alias} → {chain}\n", "alias"));
     }
     let p = &s.paths;
     out.push_str(&format!(

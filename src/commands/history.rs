@@ -229,7 +229,10 @@ fn import(store: &Store, file: &Path, name: Option<&str>) -> Result<()> {
             file.display()
         );
     }
-    print(&format!("imported {count} exchanges as {name}\n"))
+    print(&format!(
+        "imported {} as {name}\n",
+        crate::text::count(count, "exchange")
+    ))
 }
 
 enum Edit {
@@ -251,7 +254,10 @@ fn edit(store: &Store, name: &str, edit: Edit) -> Result<()> {
             Edit::Undo => message = format!("dropped exchange {before} of {name}\n"),
             Edit::Clear => {
                 conv.exchanges.clear();
-                message = format!("cleared {name} ({before} exchanges dropped)\n");
+                message = format!(
+                    "cleared {name} ({} dropped)\n",
+                    crate::text::count(before, "exchange")
+                );
             }
         }
         Ok(conv)

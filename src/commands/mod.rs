@@ -1,8 +1,9 @@
 //! The subcommands: each prints what it is asked for, from the rooms that own the data.
 
-mod completions;
+pub mod completions;
 mod config;
 mod history;
+mod man;
 mod personas;
 
 use std::io::Write;
@@ -22,6 +23,7 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
             action: Some(ConfigCommand::Trust),
         } => config::trust(settings),
         Command::Completions { shell, dir } => completions::run(shell, dir.as_deref()),
+        Command::Man { dir } => man::run(dir.as_deref()),
         Command::History(action) => history::run(action, settings),
         Command::Review(args) => crate::review::run(&args, settings),
     }

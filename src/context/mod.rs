@@ -152,7 +152,15 @@ pub fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
 pub fn gather(ask: &AskArgs, paths: &Paths, vars: &Vars, stdin_is_tty: bool) -> Result<Input> {
     let wants_stdin = ask.prompt_file.as_deref() == Some(Path::new("-"))
         || ask.snippet.iter().chain(&ask.sys_snippet).any(|s| s == "-");
-    let mut stdin = read_stdin(stdin_is_tty && !wants_stdin)?;
+    if ask.call.no_stdin && wants_stdin {
+        return Err(usage("`-` reads stdin, which --no-stdin turns off")
+            .hint("drop --no-stdin, or name a file instead of -")
+            .into());
+    }
+    let mut stdin = match ask.call.no_stdin {
+        true => None,
+        false => read_stdin(stdin_is_tty && !wants_stdin)?,
+    };
     let mut budget = Budget::default();
     let mut render_all =
         |specs: &[String], role: Role, stdin: &mut Option<String>| -> Result<Vec<Message>> {

@@ -26,7 +26,7 @@ use findings::Report;
 
 /// Where the diff came from.
 enum Origin {
-    Git,
+    Git(git::Range),
     Stdin,
 }
 
@@ -58,17 +58,18 @@ pub fn run(args: &ReviewArgs, settings: &Settings) -> Result<()> {
     };
     eprintln!("cellmage: review: {}", format::summary_line(&report));
     deliver(
-        args.output.as_deref(),
+        crate::cli::output_file(args.output.as_deref()),
         &format::render(args.format, &report),
     )?;
     gate(&report, args.fail_on)
 }
 
-/// A diff piped on stdin (when no `--base` is given), else `git diff BASE...HEAD`.
+/// A diff piped on stdin (when no `--base`, `--worktree` or `--staged` is given), else git's.
 fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
-    let piped = match args.base {
-        None => crate::context::read_stdin(settings.stdin_is_tty)?,
-        Some(_) => None,
+    let from_git = args.base.is_some() || args.worktree || args.staged || args.call.no_stdin;
+    let piped = match from_git {
+        false => crate::context::read_stdin(settings.stdin_is_tty)?,
+        true => None,
     };
     if let Some(text) = piped {
         return Ok(Change {
@@ -77,13 +78,15 @@ fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
         });
     }
     let cwd = &settings.paths.cwd;
-    let base = match &args.base {
-        Some(base) => base.clone(),
-        None => git::default_base(cwd)?,
+    let range = match &args.base {
+        _ if args.worktree => git::Range::Worktree,
+        _ if args.staged => git::Range::Staged,
+        Some(base) => git::Range::Since(base.clone()),
+        None => git::Range::Since(git::default_base(cwd)?),
     };
     Ok(Change {
-        text: git::diff(cwd, &base)?,
-        origin: Origin::Git,
+        text: git::diff(cwd, &range)?,
+        origin: Origin::Git(range),
     })
 }
 
@@ -130,8 +133,8 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
     let cwd = &settings.paths.cwd;
     let mut out = Vec::new();
     for file in diff.files.iter().filter(|f| !f.deleted && !f.binary) {
-        let bytes = match change.origin {
-            Origin::Git => git::show_head(cwd, &file.path),
+        let bytes = match &change.origin {
+            Origin::Git(range) => git::new_version(cwd, range, &file.path),
             Origin::Stdin => read_limited(&cwd.join(&file.path)),
         };
         let text = bytes.ok().and_then(|b| {

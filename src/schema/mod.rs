@@ -477,7 +477,7 @@ mod tests {
         );
         assert_eq!(wire.strict.as_ref(), Some(&s.value), "already strict");
         assert_eq!(openai.messages, req.messages);
-        attach(&mut req, &provider::echo::Echo, &s);
+        attach(&mut req, &provider::llamacpp::LLAMACPP, &s);
         assert!(req.schema.is_none());
         assert_eq!(req.messages[1].role, Role::System);
         assert!(req.messages[1].content.contains("\"minimum\": 0"));

@@ -427,15 +427,22 @@ fn appending_to_a_long_history_does_not_rewrite_it() {
     let old = hand_made(10_000, true);
     install(&env, "kv", &old);
     let inode = std::fs::metadata(file(&env, "kv")).unwrap().ino();
-    env.run(&["--model", "echo", "--conversation", "kv", "one more"])
-        .ok("one more\n");
+    // echo lists the history it would have sent before the prompt
+    let run = env.run(&["--model", "echo", "--conversation", "kv", "one more"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("- history: 10000 exchanges"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.ends_with("\n\none more\n"), "{}", run.stdout);
     let new = bytes(&env, "kv");
     assert_eq!(std::fs::metadata(file(&env, "kv")).unwrap().ino(), inode);
     assert_eq!(&new[..old.len()], old.as_bytes());
     let added = std::str::from_utf8(&new[old.len()..]).unwrap();
     assert_eq!(added.matches('\n').count(), 1, "exactly one line appended");
     let line: Value = serde_json::from_str(added).unwrap();
-    assert_eq!(line["answer"], "one more");
+    assert!(line["answer"].as_str().unwrap().ends_with("\n\none more"));
     assert_eq!(exchanges(&env, "kv").len(), 10_001);
 }
 

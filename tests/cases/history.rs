@@ -263,9 +263,13 @@ fn undo_drops_the_last_exchange_and_clear_keeps_the_conversation() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["answer"].as_str().unwrap())
+        .map(|e| e["answer"].as_str().unwrap().rsplit('\n').next().unwrap())
         .collect();
-    assert_eq!(answers, ["one", "two"]);
+    assert_eq!(
+        answers,
+        ["one", "two"],
+        "echo's answers end with the prompt"
+    );
 
     env.run(&["history", "clear", "kv"])
         .ok("cleared kv (2 exchanges dropped)\n");
@@ -291,7 +295,13 @@ fn delete_removes_the_conversation_and_its_lock() {
     let mut left = left;
     left.sort();
     assert_eq!(left, ["keep.jsonl", "keep.lock"]);
-    env.run(&["-c", "--model", "echo", "next"]).ok("next\n");
+    let run = env.run(&["-c", "--model", "echo", "next"]);
+    assert!(
+        run.stdout.contains("- history: 1 exchange"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.ends_with("\n\nnext\n"), "{}", run.stdout);
     assert!(!file(&env, "kv").exists());
 }
 

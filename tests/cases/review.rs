@@ -482,22 +482,90 @@ fn another_persona_can_review() {
 }
 
 #[test]
-fn git_problems_are_usage_errors_with_gits_message() {
+fn git_problems_say_what_to_do() {
     let server = FakeServer::start(vec![answer(&findings())]).allow_unused();
     let env = TestEnv::new().with_server(&server);
-    env.run(&["review"]).fails(2, "not a git repository");
+    let run = env.run(&["review"]);
+    run.fails(
+        2,
+        "is not inside a git repository, so there is no change to review",
+    );
+    assert!(
+        run.stderr.contains(
+            "cellmage: hint: run cellmage review in a git checkout, or pipe a unified diff"
+        ),
+        "{}",
+        run.stderr
+    );
+    env.run(&["review", "--worktree"])
+        .fails(2, "not inside a git repository");
     repo(&env, "trunk");
-    env.run(&["review"]).fails(
+    let run = env.run(&["review"]);
+    run.fails(
         2,
         "cannot find the default branch: none of origin/HEAD, main, master, origin/main, origin/master exists",
     );
-    env.run(&["review", "--base", "no-such-ref"])
-        .fails(2, "no-such-ref...HEAD");
+    assert!(
+        run.stderr.contains("git fetch origin main"),
+        "{}",
+        run.stderr
+    );
+    let run = env.run(&["review", "--base", "origin/develop"]);
+    run.fails(
+        2,
+        "--base origin/develop: no such branch, tag or commit in this repository",
+    );
+    assert!(
+        run.stderr
+            .contains("cellmage: hint: fetch it first (git fetch origin develop;"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("fatal:"), "{}", run.stderr);
     env.run(&["review", "--base=--output=x"])
         .fails(2, "is not a git ref");
     env.run_stdin(&["review"], "this is not a diff\n")
         .fails(2, "not a unified diff");
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn worktree_reviews_uncommitted_changes_with_the_working_files() {
+    let (server, env) = setup(vec![answer(&findings())]);
+    env.write("notes.txt", "notes\nuncommitted line\n");
+    succeeded(&env.run(&["review", "--worktree", "--full-files", "--format", "json"]));
+    let req = server.request();
+    let file = message(&req, 1);
+    assert!(file.starts_with("File: notes.txt\n"), "{file}");
+    assert!(file.contains("uncommitted line"), "{file}");
+    let diff = message(&req, 2);
+    assert!(diff.contains("+uncommitted line"), "{diff}");
+    assert!(
+        !diff.contains("SELECT"),
+        "the committed change is not reviewed: {diff}"
+    );
+}
+
+#[test]
+fn staged_reviews_only_what_the_next_commit_holds() {
+    let (server, env) = setup(vec![answer(&findings())]);
+    env.write("notes.txt", "notes\nstaged line\n");
+    git(&env, &env.cwd, &["add", "notes.txt"]);
+    env.write("notes.txt", "notes\nstaged line\nunstaged line\n");
+    succeeded(&env.run(&["review", "--staged", "--full-files", "--format", "json"]));
+    let req = server.request();
+    let file = message(&req, 1);
+    assert!(
+        file.contains("staged line") && !file.contains("unstaged"),
+        "{file}"
+    );
+    let diff = message(&req, 2);
+    assert!(
+        diff.contains("+staged line") && !diff.contains("unstaged"),
+        "{diff}"
+    );
+    env.run(&["review", "--staged", "--worktree"])
+        .fails(2, "cannot be used with");
 }
 
 #[test]
