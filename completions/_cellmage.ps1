@@ -73,8 +73,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
         'cellmage;history' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List conversations: name, updated, exchanges, model, cost, first prompt')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript, or only its last answer')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old conversations: unnamed ones of this project, unless --named or --all')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a conversation to stdout')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a conversation')
@@ -84,11 +85,31 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;history;list' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Only the N most recently updated')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every conversation, of every project, with a PROJECT column')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print a JSON array, one object per conversation')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'cellmage;history;show' {
+            [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Print only code: first (default), last, all, a 1-based index or a language')
+            [CompletionResult]::new('--extract', '--extract', [CompletionResultType]::ParameterName, 'Print only code: first (default), last, all, a 1-based index or a language')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write what would be printed to FILE, atomically, only after a complete answer')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write what would be printed to FILE, atomically, only after a complete answer')
+            [CompletionResult]::new('--write-files', '--write-files', [CompletionResultType]::ParameterName, 'Write each fenced block whose path is given just above it into DIR')
+            [CompletionResult]::new('--last', '--last', [CompletionResultType]::ParameterName, 'Print only the last answer; takes -x, -o and --write-files as a call does')
+            [CompletionResult]::new('--mkdir', '--mkdir', [CompletionResultType]::ParameterName, 'Create missing parent directories of --output')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Let --write-files replace existing files')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cellmage;history;prune' {
+            [CompletionResult]::new('--older-than', '--older-than', [CompletionResultType]::ParameterName, 'Delete those last updated longer ago than DURATION (30d, 12h, 90min)')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Keep the N most recently updated, delete the others')
+            [CompletionResult]::new('--named', '--named', [CompletionResultType]::ParameterName, 'Named conversations too')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Conversations of every project')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -121,8 +142,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;history;help' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List conversations: name, updated, exchanges, model, cost, first prompt')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript, or only its last answer')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old conversations: unnamed ones of this project, unless --named or --all')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a conversation to stdout')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a conversation')
@@ -135,6 +157,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;history;help;show' {
+            break
+        }
+        'cellmage;history;help;prune' {
             break
         }
         'cellmage;history;help;export' {
@@ -251,8 +276,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;history' {
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List conversations: name, updated, exchanges, model, cost, first prompt')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a conversation as a readable transcript, or only its last answer')
+            [CompletionResult]::new('prune', 'prune', [CompletionResultType]::ParameterValue, 'Delete old conversations: unnamed ones of this project, unless --named or --all')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Export a conversation to stdout')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a conversation')
@@ -264,6 +290,9 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;history;show' {
+            break
+        }
+        'cellmage;help;history;prune' {
             break
         }
         'cellmage;help;history;export' {

@@ -79,6 +79,9 @@ _cellmage() {
             cellmage__subcmd__help__subcmd__history,list)
                 cmd="cellmage__subcmd__help__subcmd__history__subcmd__list"
                 ;;
+            cellmage__subcmd__help__subcmd__history,prune)
+                cmd="cellmage__subcmd__help__subcmd__history__subcmd__prune"
+                ;;
             cellmage__subcmd__help__subcmd__history,show)
                 cmd="cellmage__subcmd__help__subcmd__history__subcmd__show"
                 ;;
@@ -109,6 +112,9 @@ _cellmage() {
             cellmage__subcmd__history,list)
                 cmd="cellmage__subcmd__history__subcmd__list"
                 ;;
+            cellmage__subcmd__history,prune)
+                cmd="cellmage__subcmd__history__subcmd__prune"
+                ;;
             cellmage__subcmd__history,show)
                 cmd="cellmage__subcmd__history__subcmd__show"
                 ;;
@@ -132,6 +138,9 @@ _cellmage() {
                 ;;
             cellmage__subcmd__history__subcmd__help,list)
                 cmd="cellmage__subcmd__history__subcmd__help__subcmd__list"
+                ;;
+            cellmage__subcmd__history__subcmd__help,prune)
+                cmd="cellmage__subcmd__history__subcmd__help__subcmd__prune"
                 ;;
             cellmage__subcmd__history__subcmd__help,show)
                 cmd="cellmage__subcmd__history__subcmd__help__subcmd__show"
@@ -354,7 +363,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help__subcmd__history)
-            opts="list show export import delete undo clear"
+            opts="list show prune export import delete undo clear"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +433,20 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help__subcmd__history__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__history__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -550,7 +573,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__history)
-            opts="-h --help list show export import delete undo clear help"
+            opts="-h --help list show prune export import delete undo clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,7 +633,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__history__subcmd__help)
-            opts="list show export import delete undo clear help"
+            opts="list show prune export import delete undo clear help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -707,6 +730,20 @@ _cellmage() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cellmage__subcmd__history__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cellmage__subcmd__history__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -754,12 +791,38 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__history__subcmd__list)
-            opts="-h --help"
+            opts="-n -h --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__history__subcmd__prune)
+            opts="-h --older-than --keep --named --all --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -768,12 +831,32 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__history__subcmd__show)
-            opts="-h --help"
+            opts="-x -o -h --last --extract --output --mkdir --write-files --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --extract)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -x)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-files)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

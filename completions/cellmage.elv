@@ -69,8 +69,9 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;history'= {
             cand -h 'Print help'
             cand --help 'Print help'
-            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
-            cand show 'Print a conversation as a readable transcript'
+            cand list 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt'
+            cand show 'Print a conversation as a readable transcript, or only its last answer'
+            cand prune 'Delete old conversations: unnamed ones of this project, unless --named or --all'
             cand export 'Export a conversation to stdout'
             cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
             cand delete 'Delete a conversation'
@@ -79,10 +80,29 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cellmage;history;list'= {
+            cand -n 'Only the N most recently updated'
+            cand --all 'Every conversation, of every project, with a PROJECT column'
+            cand --json 'Print a JSON array, one object per conversation'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'cellmage;history;show'= {
+            cand -x 'Print only code: first (default), last, all, a 1-based index or a language'
+            cand --extract 'Print only code: first (default), last, all, a 1-based index or a language'
+            cand -o 'Write what would be printed to FILE, atomically, only after a complete answer'
+            cand --output 'Write what would be printed to FILE, atomically, only after a complete answer'
+            cand --write-files 'Write each fenced block whose path is given just above it into DIR'
+            cand --last 'Print only the last answer; takes -x, -o and --write-files as a call does'
+            cand --mkdir 'Create missing parent directories of --output'
+            cand --force 'Let --write-files replace existing files'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cellmage;history;prune'= {
+            cand --older-than 'Delete those last updated longer ago than DURATION (30d, 12h, 90min)'
+            cand --keep 'Keep the N most recently updated, delete the others'
+            cand --named 'Named conversations too'
+            cand --all 'Conversations of every project'
             cand -h 'Print help'
             cand --help 'Print help'
         }
@@ -109,8 +129,9 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --help 'Print help'
         }
         &'cellmage;history;help'= {
-            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
-            cand show 'Print a conversation as a readable transcript'
+            cand list 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt'
+            cand show 'Print a conversation as a readable transcript, or only its last answer'
+            cand prune 'Delete old conversations: unnamed ones of this project, unless --named or --all'
             cand export 'Export a conversation to stdout'
             cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
             cand delete 'Delete a conversation'
@@ -121,6 +142,8 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;history;help;list'= {
         }
         &'cellmage;history;help;show'= {
+        }
+        &'cellmage;history;help;prune'= {
         }
         &'cellmage;history;help;export'= {
         }
@@ -217,8 +240,9 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'cellmage;help;history'= {
-            cand list 'List conversations: name, updated, exchanges, model, cost, first prompt'
-            cand show 'Print a conversation as a readable transcript'
+            cand list 'List this project''s conversations: name, updated, exchanges, model, cost, last prompt'
+            cand show 'Print a conversation as a readable transcript, or only its last answer'
+            cand prune 'Delete old conversations: unnamed ones of this project, unless --named or --all'
             cand export 'Export a conversation to stdout'
             cand import 'Import a conversation from our Markdown or JSON export, or CellMage''s Markdown'
             cand delete 'Delete a conversation'
@@ -228,6 +252,8 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help;history;list'= {
         }
         &'cellmage;help;history;show'= {
+        }
+        &'cellmage;help;history;prune'= {
         }
         &'cellmage;help;history;export'= {
         }

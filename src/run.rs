@@ -26,7 +26,7 @@ pub fn run(cli: Cli) -> Result<()> {
         &settings.source_vars,
         settings.stdin_is_tty,
     )?;
-    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    let session = Session::open(&settings)?;
     let call = Call {
         settings: &settings,
         persona: persona.as_ref(),
