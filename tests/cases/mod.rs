@@ -18,6 +18,7 @@ mod local_io;
 mod models;
 mod output_file;
 mod personas;
+mod projects;
 mod prompt;
 mod providers;
 mod request;
