@@ -51,6 +51,13 @@ impl Exchange {
             )))
     }
 
+    /// Like `history`, consuming the exchange (nothing is copied).
+    pub fn into_history(self) -> impl Iterator<Item = Message> {
+        self.messages
+            .into_iter()
+            .chain(std::iter::once(Message::new(Role::Assistant, self.answer)))
+    }
+
     /// The prompt: the last user message (snippets come before it).
     pub fn prompt(&self) -> &str {
         self.messages

@@ -5,7 +5,7 @@
 //! they hold, beyond one fast scan.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use memchr::{memchr_iter, memmem, memrchr};
@@ -33,8 +33,12 @@ pub struct Glance {
 pub fn header(path: &Path) -> io::Result<Result<Option<Header>, Problem>> {
     let mut file = File::open(path)?;
     let len = file.metadata()?.len();
-    let end = find_newline(&mut file, len)?;
-    let line = read_range(&mut file, 0, end)?;
+    header_of(&mut file, len)
+}
+
+fn header_of(file: &mut File, len: u64) -> io::Result<Result<Option<Header>, Problem>> {
+    let end = find_newline(file, len)?;
+    let line = read_range(file, 0, end)?;
     if end == len && format::tail_of(&line, None).is_ok_and(|t| !matches!(t, Tail::Whole(_))) {
         return Ok(Ok(None));
     }
@@ -52,13 +56,14 @@ fn bad_header(e: String) -> Problem {
 
 /// Reads a conversation file's summary; `None` when not even a header was written.
 pub fn glance(path: &Path) -> io::Result<Result<Option<Glance>, Problem>> {
-    let header = match header(path)? {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let header = match header_of(&mut file, len)? {
         Ok(Some(h)) => h,
         other => return Ok(other.map(|_| None)),
     };
-    let mut file = File::open(path)?;
-    let len = file.metadata()?.len();
     let version = format::VERSION;
+    file.seek(SeekFrom::Start(0))?;
     let (newlines, mut cost) = scan(&mut file)?;
     let last_nl = rfind_newline(&mut file, len)?.unwrap_or(0);
     let tail = read_range(&mut file, last_nl + 1, len)?;

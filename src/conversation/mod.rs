@@ -76,7 +76,10 @@ impl Session {
         let history = match store.load(&name)? {
             Some(conv) => {
                 warn_if_foreign(&conv.header, &project);
-                conv.exchanges.iter().flat_map(Exchange::history).collect()
+                conv.exchanges
+                    .into_iter()
+                    .flat_map(Exchange::into_history)
+                    .collect()
             }
             None => Vec::new(),
         };
