@@ -161,9 +161,12 @@ fn list(store: &Store, project: Option<&str>, limit: Option<usize>, as_json: boo
     let mut rows = vec![Row(header.into_iter().map(String::from).collect())];
     let mut objects = Vec::new();
     let mut first_error = None;
-    let found = store.in_project(project)?;
-    for (entry, header) in found.into_iter().take(limit.unwrap_or(usize::MAX)) {
-        match header.and_then(|_| store.glance(&entry.name)) {
+    let limit = limit.unwrap_or(usize::MAX);
+    for entry in store.entries()? {
+        if rows.len() > limit {
+            break;
+        }
+        match store.glance(&entry, project) {
             Ok(Some(g)) => {
                 objects.push(json_of(&entry.name, entry.modified, &g));
                 rows.push(row_of(&entry.name, entry.modified, &g, project.is_none()));

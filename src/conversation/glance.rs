@@ -32,11 +32,22 @@ pub struct Glance {
 /// no complete header.
 pub fn header(path: &Path) -> io::Result<Result<Option<Header>, Problem>> {
     let mut file = File::open(path)?;
+    // one read holds the header line of nearly every file
+    let mut start = vec![0; 4096];
+    let n = file.read(&mut start)?;
+    if let Some(end) = memchr::memchr(b'\n', &start[..n]) {
+        return Ok(format::header_of_line(&start[..end])
+            .map(|(h, _)| Some(h))
+            .map_err(|e| bad_header(e.to_string())));
+    }
     let len = file.metadata()?.len();
     header_of(&mut file, len)
 }
 
-fn header_of(file: &mut File, len: u64) -> io::Result<Result<Option<Header>, Problem>> {
+fn header_of<F: Read + Seek>(
+    file: &mut F,
+    len: u64,
+) -> io::Result<Result<Option<Header>, Problem>> {
     let end = find_newline(file, len)?;
     let line = read_range(file, 0, end)?;
     if end == len && format::tail_of(&line, None).is_ok_and(|t| !matches!(t, Tail::Whole(_))) {
@@ -54,17 +65,39 @@ fn bad_header(e: String) -> Problem {
     }
 }
 
-/// Reads a conversation file's summary; `None` when not even a header was written.
-pub fn glance(path: &Path) -> io::Result<Result<Option<Glance>, Problem>> {
+/// Reads a conversation file's summary if its header is `wanted`; `None` when not even a
+/// header was written, or the header is not wanted (the rest is then not read).
+pub fn glance(
+    path: &Path,
+    size: u64,
+    wanted: impl Fn(&Header) -> bool,
+) -> io::Result<Result<Option<Glance>, Problem>> {
     let mut file = File::open(path)?;
+    if size < CHUNK as u64 {
+        // a small file (`size` as listed) is read whole, in one read, and looked at in
+        // memory; if it grew meanwhile, the rest is read too
+        let mut bytes = Vec::with_capacity(size as usize + 1);
+        file.read_to_end(&mut bytes)?;
+        let len = bytes.len() as u64;
+        return glance_in(&mut io::Cursor::new(bytes), len, wanted);
+    }
     let len = file.metadata()?.len();
-    let header = match header_of(&mut file, len)? {
-        Ok(Some(h)) => h,
-        other => return Ok(other.map(|_| None)),
+    glance_in(&mut file, len, wanted)
+}
+
+fn glance_in<F: Read + Seek>(
+    mut file: &mut F,
+    len: u64,
+    wanted: impl Fn(&Header) -> bool,
+) -> io::Result<Result<Option<Glance>, Problem>> {
+    let header = match header_of(file, len)? {
+        Ok(Some(h)) if wanted(&h) => h,
+        Ok(_) => return Ok(Ok(None)),
+        Err(p) => return Ok(Err(p)),
     };
     let version = format::VERSION;
     file.seek(SeekFrom::Start(0))?;
-    let (newlines, mut cost) = scan(&mut file)?;
+    let (newlines, mut cost) = scan(&mut file, len)?;
     let last_nl = rfind_newline(&mut file, len)?.unwrap_or(0);
     let tail = read_range(&mut file, last_nl + 1, len)?;
     let mut exchanges = newlines.saturating_sub(1);
@@ -102,8 +135,8 @@ fn last_problem(message: String) -> Problem {
 
 /// Counts the newlines of a file and sums the `"cost"` of every complete line after the
 /// first, reading it once in large chunks.
-fn scan(file: &mut File) -> io::Result<(usize, Option<f64>)> {
-    let mut buf = vec![0; CHUNK];
+fn scan<F: Read>(file: &mut F, len: u64) -> io::Result<(usize, Option<f64>)> {
+    let mut buf = vec![0; CHUNK.min(len as usize + 1)];
     let mut carry: Vec<u8> = Vec::new();
     let (mut newlines, mut cost) = (0usize, Some(0.0));
     loop {
@@ -163,7 +196,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.jsonl");
         std::fs::write(&path, text).unwrap();
-        glance(&path).unwrap().unwrap().unwrap()
+        glance(&path, text.len() as u64, |_| true)
+            .unwrap()
+            .unwrap()
+            .unwrap()
     }
 
     #[test]

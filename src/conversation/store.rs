@@ -50,6 +50,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 pub struct Entry {
     pub name: String,
     pub modified: SystemTime,
+    pub size: u64,
 }
 
 /// `<data_dir>/conversations/`.
@@ -175,10 +176,16 @@ impl Store {
         }
     }
 
-    /// A conversation's summary for `history list`, without decoding the whole file.
-    pub fn glance(&self, name: &str) -> Result<Option<super::glance::Glance>> {
-        let path = self.path(name);
-        match super::glance::glance(&path) {
+    /// A conversation's summary for `history list`, without decoding the whole file;
+    /// `None` unless it belongs to `project` (any with `None`).
+    pub fn glance(
+        &self,
+        entry: &Entry,
+        project: Option<&str>,
+    ) -> Result<Option<super::glance::Glance>> {
+        let path = self.path(&entry.name);
+        let wanted = |h: &Header| project.is_none() || h.project.as_deref() == project;
+        match super::glance::glance(&path, entry.size, wanted) {
             Ok(read) => read.map_err(|p| damaged(&path, p)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(read_failure(&path, e)),
@@ -218,6 +225,7 @@ impl Store {
                 Some(Entry {
                     name,
                     modified: meta.modified().ok()?,
+                    size: meta.len(),
                 })
             })
             .collect();
