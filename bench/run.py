@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""cellmage benchmarks: start-up, one call vs curl, context assembly, history, streaming.
+"""cellmage benchmarks: start-up, one call vs curl, context assembly, history, history at
+scale, streaming.
 
     python3 bench/run.py            # builds the release binary, runs everything (~2 min)
     python3 bench/run.py --no-build # reuse target/release/cellmage
     python3 bench/run.py --quick    # fewer repetitions, for a smoke test
     python3 bench/run.py --bin PATH # measure another cellmage binary (no build)
+    python3 bench/run.py --only scale  # one row (repeatable)
 
 Python 3.11 standard library only; needs `curl` for the comparison rows and GNU time
 (/usr/bin/time) for peak memory. Every timed child is started with os.posix_spawn, so wall
@@ -451,6 +453,65 @@ def describe_store(before, after, calls):
     return f"{kind}, +{grown / max(calls, 1) / 1024:.1f} KiB per call"
 
 
+def write_store(data, conversations, exchanges, answer_bytes):
+    """`conversations` JSON Lines files of `exchanges` exchanges each, as cellmage writes
+    them, in the current working directory's project."""
+    store = data / "conversations"
+    if (store / ".done").exists():
+        return
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(parents=True)
+    answer = ("Here is the change:\n```python\ndef f(store, key):\n    return store.get(\"k\")\n```\n"
+              * (answer_bytes // 70 + 1))[:answer_bytes]
+    for c in range(conversations):
+        name = f"c{c:05d}"
+        header = {"format": "cellmage-conversation", "version": 1, "id": name, "name": name,
+                  "created": "2025-01-01T00:00:00.000Z", "project": os.getcwd()}
+        lines = [json.dumps(header, separators=(",", ":"))]
+        for i in range(exchanges):
+            lines.append(json.dumps({
+                "time": "2025-01-01T00:00:00.000Z", "model": "bench", "provider": "openai",
+                "persona": "coder",
+                "messages": [{"role": "user", "content": f"Step {i}: extend feature {i}."}],
+                "answer": answer, "usage": {"input_tokens": 11, "output_tokens": 7},
+                "finish_reason": "stop", "cost": 0.0001, "duration_ms": 1234},
+                separators=(",", ":"), ensure_ascii=False))
+        (store / f"{name}.jsonl").write_text("\n".join(lines) + "\n")
+    (store / ".done").write_text("")
+
+
+def row_scale(env):
+    say("## 6. History at scale: `history list` and loading a long conversation")
+    say()
+    say("| store | conversations | bytes | `history list` | ratio to small |")
+    say("|---|---|---|---|---|")
+    small = None
+    for label, convs, exchanges, answer in (("small", 1000, 1, 200), ("large", 430, 100, 2600)):
+        data = CACHE / f"scale-{label}"
+        write_store(data, convs, exchanges, answer)
+        size = sum(p.stat().st_size for p in (data / "conversations").glob("*.jsonl"))
+        senv = dict(env, CELLMAGE_DATA_DIR=str(data))
+        (runs,) = series([[str(BIN), "history", "list"]], senv, max(3, args.runs // 3))
+        wall = median(r.wall for r in runs)
+        small = small or wall
+        say(f"| {label} | {convs} | {size / 1e6:.1f} MB | {ms(wall)} | {wall / small:.1f}× |")
+    say()
+    say("| conversation | `history show --last` (loads it whole) | more than 10 exchanges | per exchange |")
+    say("|---|---|---|---|")
+    base = None
+    for n in (10, 5000):
+        data = CACHE / f"load-{n}"
+        write_store(data, 1, n, 200)
+        senv = dict(env, CELLMAGE_DATA_DIR=str(data))
+        argv = [str(BIN), "history", "show", "c00000", "--last"]
+        (runs,) = series([argv], senv, args.runs)
+        wall = median(r.wall for r in runs)
+        base = base or wall
+        per = "–" if n == 10 else f"{(wall - base) / (n - 10) * 1e6:.2f} µs"
+        say(f"| {n} exchanges | {ms(wall)} | {ms(wall - base)} | {per} |")
+    say()
+
+
 def latency_run(argv, env):
     proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, bufsize=0)
@@ -502,6 +563,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
     parser.add_argument("--runs", type=int, default=None, help="timed runs per series")
     parser.add_argument("--bin", type=Path, help="the cellmage binary to measure (no build)")
+    parser.add_argument("--only", action="append", help="run only this row (floor, startup, "
+                        "call, context, history, scale, stream); repeatable")
     args = parser.parse_args()
     args.runs = args.runs or (4 if args.quick else 30)
     if args.bin:
@@ -522,10 +585,13 @@ def main():
             say(f"# cellmage benchmark run, {time.strftime('%Y-%m-%d %H:%M %Z')}")
             say()
             machine()
-            for step in (lambda: row_floor(server), lambda: row_startup(env),
-                         lambda: row_call(server, env), lambda: row_context(env),
-                         lambda: row_history(server, env), lambda: row_stream(server, env)):
-                step()
+            steps = {"floor": lambda: row_floor(server), "startup": lambda: row_startup(env),
+                     "call": lambda: row_call(server, env), "context": lambda: row_context(env),
+                     "history": lambda: row_history(server, env),
+                     "scale": lambda: row_scale(env), "stream": lambda: row_stream(server, env)}
+            for name, step in steps.items():
+                if not args.only or name in args.only:
+                    step()
         finally:
             server.stop()
     say(f"_{args.runs} timed runs per series (after one warm-up), medians; "

@@ -111,6 +111,30 @@ pub struct AskArgs {
     #[arg(long, conflicts_with = "no_stream")]
     pub stream: bool,
 
+    #[command(flatten)]
+    pub delivery: OutputArgs,
+
+    /// Print one JSON object with the answer, blocks, usage, cost and timings
+    #[arg(long)]
+    pub json: bool,
+
+    /// Drop the oldest exchanges of the conversation when the request would not fit
+    #[arg(long)]
+    pub trim_history: bool,
+
+    /// Answer as JSON matching this JSON Schema (a file, or the schema itself)
+    ///
+    /// OpenAI-compatible providers get it as `response_format` (`json_schema`, strict);
+    /// other providers get it in the system prompt. The answer is validated locally; an
+    /// answer that is not JSON or does not match is asked for once more, with the
+    /// validation error, and then fails with exit 8.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub schema: Option<String>,
+}
+
+/// Where an answer goes: the flags of a call that `history show --last` takes too.
+#[derive(Debug, Args, Default, Clone)]
+pub struct OutputArgs {
     /// Print only code: first (default), last, all, a 1-based index or a language
     ///
     /// Give the selector with `=`: `-x=python`, `--extract=last`. A bare `-x` means `first`,
@@ -142,23 +166,6 @@ pub struct AskArgs {
     /// Let --write-files replace existing files
     #[arg(long)]
     pub force: bool,
-
-    /// Print one JSON object with the answer, blocks, usage, cost and timings
-    #[arg(long)]
-    pub json: bool,
-
-    /// Drop the oldest exchanges of the conversation when the request would not fit
-    #[arg(long)]
-    pub trim_history: bool,
-
-    /// Answer as JSON matching this JSON Schema (a file, or the schema itself)
-    ///
-    /// OpenAI-compatible providers get it as `response_format` (`json_schema`, strict);
-    /// other providers get it in the system prompt. The answer is validated locally; an
-    /// answer that is not JSON or does not match is asked for once more, with the
-    /// validation error, and then fails with exit 8.
-    #[arg(long, value_name = "FILE|JSON")]
-    pub schema: Option<String>,
 }
 
 /// The connection and sampling flags of one LLM call, shared by `cellmage` and `cellmage
@@ -414,10 +421,7 @@ impl Cli {
     pub fn ask_args(&self) -> AskArgs {
         match &self.command {
             Some(Command::Review(review)) => review.ask_args(),
-            _ => AskArgs {
-                output: output_file(self.ask.output.as_deref()).map(Path::to_path_buf),
-                ..self.ask.clone()
-            },
+            _ => self.ask.clone(),
         }
     }
 }
@@ -441,13 +445,44 @@ pub enum PersonasCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
-    /// List conversations: name, updated, exchanges, model, cost, first prompt
-    List,
-    /// Print a conversation as a readable transcript
+    /// List this project's conversations: name, updated, exchanges, model, cost, last prompt
+    List {
+        /// Every conversation, of every project, with a PROJECT column
+        #[arg(long)]
+        all: bool,
+        /// Only the N most recently updated
+        #[arg(short = 'n', value_name = "N")]
+        limit: Option<usize>,
+        /// Print a JSON array, one object per conversation
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a conversation as a readable transcript, or only its last answer
     Show {
-        /// A conversation's name, as `cellmage history list` shows it
+        /// The conversation [default: the latest of this project]
         #[arg(add = ArgValueCandidates::new(complete::conversation_names))]
-        name: String,
+        name: Option<String>,
+        /// Print only the last answer; takes -x, -o and --write-files as a call does
+        #[arg(long)]
+        last: bool,
+        #[command(flatten)]
+        delivery: OutputArgs,
+    },
+    /// Delete old conversations: unnamed ones of this project, unless --named or --all
+    #[command(group = clap::ArgGroup::new("which").required(true).multiple(true))]
+    Prune {
+        /// Delete those last updated longer ago than DURATION (30d, 12h, 90min)
+        #[arg(long, value_name = "DURATION", group = "which")]
+        older_than: Option<String>,
+        /// Keep the N most recently updated, delete the others
+        #[arg(long, value_name = "N", group = "which")]
+        keep: Option<usize>,
+        /// Named conversations too
+        #[arg(long)]
+        named: bool,
+        /// Conversations of every project
+        #[arg(long)]
+        all: bool,
     },
     /// Export a conversation to stdout
     Export {
@@ -519,7 +554,7 @@ mod tests {
         let cli = Cli::parse_from(["cellmage", "history", "list"]);
         assert!(matches!(
             cli.command,
-            Some(Command::History(HistoryCommand::List))
+            Some(Command::History(HistoryCommand::List { .. }))
         ));
     }
 
@@ -555,9 +590,9 @@ mod tests {
     #[test]
     fn extract_defaults_to_first_and_takes_equals() {
         let cli = Cli::parse_from(["cellmage", "-x", "hi"]);
-        assert_eq!(cli.ask.extract.as_deref(), Some("first"));
+        assert_eq!(cli.ask.delivery.extract.as_deref(), Some("first"));
         assert_eq!(cli.ask.prompt, ["hi"]);
         let cli = Cli::parse_from(["cellmage", "--extract=python", "hi"]);
-        assert_eq!(cli.ask.extract.as_deref(), Some("python"));
+        assert_eq!(cli.ask.delivery.extract.as_deref(), Some("python"));
     }
 }

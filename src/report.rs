@@ -197,12 +197,15 @@ mod tests {
 
     #[test]
     fn clap_reports_keep_their_whole_text() {
-        let r = report(&["cellmage", "history", "show"]);
+        let r = report(&["cellmage", "history", "export"]);
         assert_eq!(
             r.message,
             "the following required arguments were not provided: <NAME>"
         );
-        assert_eq!(r.hint.as_deref(), Some("see cellmage history show --help"));
+        assert_eq!(
+            r.hint.as_deref(),
+            Some("see cellmage history export --help")
+        );
         let r = report(&["cellmage", "review", "--format", "yaml"]);
         assert!(
             r.message.contains("[possible values: markdown, github"),

@@ -17,7 +17,7 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Some(command) = cli.command {
         return commands::dispatch(command, &settings);
     }
-    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    let session = Session::open(&settings)?;
     if let Some(carried) = session.carried() {
         settings.carry_on(carried);
     }

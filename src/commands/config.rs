@@ -79,6 +79,7 @@ pub fn run(s: &Settings) -> Result<()> {
         s.conversation.source.clone(),
     );
     line(&mut out, "conversation", Some(&conversation));
+    line(&mut out, "history", Some(&s.history));
     for (name, value) in &s.headers {
         out.push_str(&format!("{:<16} {name}: {value}\n", "header"));
     }

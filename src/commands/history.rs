@@ -1,22 +1,55 @@
 //! `cellmage history ...`: list, show, export, import and edit saved conversations.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use anyhow::Result;
+use serde_json::json;
 
 use super::print;
-use crate::cli::{ExportFormat, HistoryCommand};
+use crate::cli::{ExportFormat, HistoryCommand, OutputArgs};
+use crate::conversation::glance::Glance;
 use crate::conversation::markdown::{self, Imported};
 use crate::conversation::store::{self, Store};
-use crate::conversation::{Conversation, Exchange, format};
+use crate::conversation::{Conversation, Exchange, format, project};
 use crate::error::usage;
 use crate::settings::Settings;
 
 pub fn run(action: HistoryCommand, settings: &Settings) -> Result<()> {
     let store = Store::new(&settings.paths.data_dir);
+    let here = project::of(&settings.paths.cwd);
     match action {
-        HistoryCommand::List => list(&store),
-        HistoryCommand::Show { name } => print(&transcript(&store.load_existing(&name)?)),
+        HistoryCommand::List { all, limit, json } => {
+            list(&store, (!all).then_some(here.as_str()), limit, json)
+        }
+        HistoryCommand::Show {
+            name,
+            last,
+            delivery,
+        } => {
+            let name = match name {
+                Some(name) => name,
+                None => crate::conversation::latest(&store, &here)?,
+            };
+            let conv = store.load_existing(&name)?;
+            let reuse = last || delivery.extract.is_some() || delivery.output.is_some();
+            match reuse || delivery.write_files.is_some() {
+                true => last_answer(&conv, &delivery),
+                false => print(&transcript(&conv)),
+            }
+        }
+        HistoryCommand::Prune {
+            older_than,
+            keep,
+            named,
+            all,
+        } => prune(
+            &store,
+            (!all).then_some(here.as_str()),
+            older_than,
+            keep,
+            named,
+        ),
         HistoryCommand::Export { name, format } => {
             let conv = store.load_existing(&name)?;
             print(&match format {
@@ -24,7 +57,7 @@ pub fn run(action: HistoryCommand, settings: &Settings) -> Result<()> {
                 ExportFormat::Json => format::export_json(&conv),
             })
         }
-        HistoryCommand::Import { file, name } => import(&store, &file, name.as_deref()),
+        HistoryCommand::Import { file, name } => import(&store, &file, name.as_deref(), &here),
         HistoryCommand::Delete { name } => {
             store.delete(&name)?;
             print(&format!("deleted {name}\n"))
@@ -35,28 +68,54 @@ pub fn run(action: HistoryCommand, settings: &Settings) -> Result<()> {
 }
 
 /// One line of `history list`.
-struct Row([String; 6]);
+struct Row(Vec<String>);
 
-fn row_of(name: &str, modified: std::time::SystemTime, conv: &Conversation) -> Row {
-    let exchanges = &conv.exchanges;
-    let cost = match exchanges.iter().map(|e| e.cost).sum::<Option<f64>>() {
-        _ if exchanges.is_empty() => "-".to_string(),
+fn cost_text(g: &Glance) -> String {
+    match g.cost {
+        _ if g.exchanges == 0 => "-".to_string(),
         Some(total) => format!("${total:.6}"),
         None => "unknown".to_string(),
-    };
-    Row([
+    }
+}
+
+fn updated(modified: SystemTime) -> String {
+    humantime::format_rfc3339_seconds(modified).to_string()
+}
+
+fn row_of(name: &str, modified: SystemTime, g: &Glance, with_project: bool) -> Row {
+    let mut cells = vec![
         name.to_string(),
-        humantime::format_rfc3339_seconds(modified).to_string(),
-        exchanges.len().to_string(),
-        exchanges
-            .last()
+        updated(modified),
+        g.exchanges.to_string(),
+        g.last
+            .as_ref()
             .map_or("-", |e| e.model.as_str())
             .to_string(),
-        cost,
-        exchanges
-            .first()
+        cost_text(g),
+    ];
+    if with_project {
+        cells.push(g.header.project.clone().unwrap_or_else(|| "-".into()));
+    }
+    cells.push(
+        g.last
+            .as_ref()
             .map_or(String::new(), |e| one_line(e.prompt(), 60)),
-    ])
+    );
+    Row(cells)
+}
+
+fn json_of(name: &str, modified: SystemTime, g: &Glance) -> serde_json::Value {
+    json!({
+        "name": name,
+        "id": g.header.id,
+        "project": g.header.project,
+        "created": g.header.created,
+        "updated": updated(modified),
+        "exchanges": g.exchanges,
+        "model": g.last.as_ref().map(|e| &e.model),
+        "cost": if g.exchanges == 0 { Some(0.0) } else { g.cost },
+        "last_prompt": g.last.as_ref().map(Exchange::prompt),
+    })
 }
 
 /// The first line of `text`, cut to `max` characters with an ellipsis.
@@ -68,7 +127,8 @@ fn one_line(text: &str, max: usize) -> String {
 }
 
 fn table(rows: &[Row]) -> String {
-    let widths: Vec<usize> = (0..5)
+    let columns = rows.first().map_or(0, |r| r.0.len());
+    let widths: Vec<usize> = (0..columns - 1)
         .map(|c| {
             rows.iter()
                 .map(|r| r.0[c].chars().count())
@@ -81,7 +141,7 @@ fn table(rows: &[Row]) -> String {
         for (c, width) in widths.iter().enumerate() {
             out.push_str(&format!("{:<width$}  ", row.0[c]));
         }
-        out.push_str(&row.0[5]);
+        out.push_str(&row.0[columns - 1]);
         let trimmed = out.trim_end().len();
         out.truncate(trimmed);
         out.push('\n');
@@ -89,31 +149,40 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-/// Lists every readable conversation, most recent first; a damaged one is then an error
-/// (exit 2) naming its file, after the others have been listed.
-fn list(store: &Store) -> Result<()> {
-    let header = [
-        "NAME",
-        "UPDATED",
-        "EXCHANGES",
-        "MODEL",
-        "COST",
-        "FIRST PROMPT",
-    ];
-    let mut rows = vec![Row(header.map(String::from))];
+/// Lists the conversations of `project` (every one with `None`), most recent first, each
+/// read by its header, end and a line count; a damaged one is then an error (exit 2) naming
+/// its file, after the others have been listed.
+fn list(store: &Store, project: Option<&str>, limit: Option<usize>, as_json: bool) -> Result<()> {
+    let mut header = vec!["NAME", "UPDATED", "EXCHANGES", "MODEL", "COST"];
+    if project.is_none() {
+        header.push("PROJECT");
+    }
+    header.push("LAST PROMPT");
+    let mut rows = vec![Row(header.into_iter().map(String::from).collect())];
+    let mut objects = Vec::new();
     let mut first_error = None;
+    let limit = limit.unwrap_or(usize::MAX);
     for entry in store.entries()? {
-        match store.load(&entry.name) {
-            Ok(Some(conv)) => rows.push(row_of(&entry.name, entry.modified, &conv)),
+        if rows.len() > limit {
+            break;
+        }
+        match store.glance(&entry, project) {
+            Ok(Some(g)) => {
+                objects.push(json_of(&entry.name, entry.modified, &g));
+                rows.push(row_of(&entry.name, entry.modified, &g, project.is_none()));
+            }
             Ok(None) => {}
             Err(e) => {
                 // listed as invalid, the others as usual; the first error decides the exit
-                rows.push(invalid_row(&entry.name, entry.modified));
+                objects.push(json!({"name": entry.name, "updated": updated(entry.modified), "invalid": e.to_string()}));
+                rows.push(invalid_row(&entry.name, entry.modified, rows[0].0.len()));
                 first_error.get_or_insert(e);
             }
         }
     }
-    if rows.len() > 1 {
+    if as_json {
+        print(&format!("{}\n", serde_json::Value::Array(objects)))?;
+    } else if rows.len() > 1 {
         print(&table(&rows))?;
     }
     match first_error {
@@ -122,15 +191,82 @@ fn list(store: &Store) -> Result<()> {
     }
 }
 
-fn invalid_row(name: &str, modified: std::time::SystemTime) -> Row {
-    Row([
-        name.to_string(),
-        humantime::format_rfc3339_seconds(modified).to_string(),
-        "invalid".to_string(),
-        "-".to_string(),
-        "-".to_string(),
-        "(cannot be read: see the error)".to_string(),
-    ])
+fn invalid_row(name: &str, modified: SystemTime, columns: usize) -> Row {
+    let mut cells = vec![name.to_string(), updated(modified), "invalid".to_string()];
+    cells.resize(columns - 1, "-".to_string());
+    cells.push("(cannot be read: see the error)".to_string());
+    Row(cells)
+}
+
+/// `history show --last`: the last answer, delivered as a call delivers one (`-x`, `-o`,
+/// `--write-files`, the same exit codes), without calling anything.
+fn last_answer(conv: &Conversation, delivery: &OutputArgs) -> Result<()> {
+    let Some(last) = conv.exchanges.last() else {
+        return Err(usage(format!("conversation {} has no exchange", conv.header.name)).into());
+    };
+    let options = crate::settings::delivery(delivery)?;
+    let mut printer = crate::output::Printer::new(&options)?;
+    printer.hold();
+    let answer = crate::provider::Answer {
+        text: last.answer.clone(),
+        usage: last.usage,
+        finish_reason: last.finish_reason.clone(),
+        truncated: false,
+        model: last.model.clone(),
+        duration: std::time::Duration::from_millis(last.duration_ms),
+        retries: 0,
+    };
+    let meta = crate::output::Meta {
+        conversation: Some(conv.header.name.clone()),
+        cost: last.cost,
+        provider: last.provider.clone(),
+    };
+    printer.finish(&answer, &meta)
+}
+
+/// `history prune`: deletes the conversations of `project` (every one with `None`) last
+/// updated before `older_than` and beyond the `keep` most recent; unnamed ones only unless
+/// `named`.
+fn prune(
+    store: &Store,
+    project: Option<&str>,
+    older_than: Option<String>,
+    keep: Option<usize>,
+    named: bool,
+) -> Result<()> {
+    let cutoff = match older_than {
+        Some(text) => {
+            let age = humantime::parse_duration(&text).map_err(|e| {
+                usage(format!("invalid --older-than {text:?}: {e}"))
+                    .hint("give a duration such as 30d, 12h or 90min")
+            })?;
+            Some(
+                SystemTime::now()
+                    .checked_sub(age)
+                    .unwrap_or(SystemTime::UNIX_EPOCH),
+            )
+        }
+        None => None,
+    };
+    let candidates: Vec<_> = store
+        .in_project(project)?
+        .into_iter()
+        .filter(|(_, h)| h.as_ref().is_ok_and(|h| named || !h.is_named()))
+        .collect();
+    let mut deleted = 0;
+    for (i, (entry, _)) in candidates.iter().enumerate() {
+        let beyond = keep.is_none_or(|n| i >= n);
+        let old = cutoff.is_none_or(|c| entry.modified < c);
+        if beyond && old {
+            store.delete(&entry.name)?;
+            print(&format!("deleted {}\n", entry.name))?;
+            deleted += 1;
+        }
+    }
+    print(&format!(
+        "pruned {deleted} conversation{}\n",
+        if deleted == 1 { "" } else { "s" }
+    ))
 }
 
 fn exchange_heading(n: usize, e: &Exchange) -> String {
@@ -199,14 +335,22 @@ fn read_import(file: &Path) -> Result<Imported> {
     parsed.map_err(|e| usage(format!("cannot import {}: {e}", file.display())).into())
 }
 
-/// `history import FILE [--as NAME]`: never replaces an existing conversation.
-fn import(store: &Store, file: &Path, name: Option<&str>) -> Result<()> {
+/// `history import FILE [--as NAME]`: never replaces an existing conversation. `--as` makes
+/// a new conversation (a new id); one without a project joins this one.
+fn import(store: &Store, file: &Path, name: Option<&str>, here: &str) -> Result<()> {
     let Imported {
         mut conversation,
         named,
         unanswered,
     } = read_import(file)?;
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if name.is_some() {
+        conversation.header.id = crate::conversation::generate_id();
+    }
+    conversation
+        .header
+        .project
+        .get_or_insert_with(|| here.to_string());
     let name = match name {
         Some(name) => name.to_string(),
         None if named => conversation.header.name.clone(),
@@ -287,8 +431,12 @@ mod tests {
     #[test]
     fn table_aligns_columns() {
         let rows = [
-            Row(["NAME", "UPDATED", "N", "MODEL", "COST", "FIRST"].map(String::from)),
-            Row(["kvstore", "t", "12", "m", "unknown", ""].map(String::from)),
+            Row(["NAME", "UPDATED", "N", "MODEL", "COST", "FIRST"]
+                .map(String::from)
+                .to_vec()),
+            Row(["kvstore", "t", "12", "m", "unknown", ""]
+                .map(String::from)
+                .to_vec()),
         ];
         assert_eq!(
             table(&rows),

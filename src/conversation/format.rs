@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use super::v1;
@@ -54,6 +54,13 @@ impl Exchange {
             )))
     }
 
+    /// Like `history`, consuming the exchange (nothing is copied).
+    pub fn into_history(self) -> impl Iterator<Item = Message> {
+        self.messages
+            .into_iter()
+            .chain(std::iter::once(Message::new(Role::Assistant, self.answer)))
+    }
+
     /// The prompt: the last user message (snippets come before it).
     pub fn prompt(&self) -> &str {
         self.messages
@@ -75,6 +82,10 @@ pub struct Header {
     /// The name the conversation is addressed by (its file name without `.jsonl`).
     pub name: String,
     pub created: String,
+    /// The project it belongs to: the git top level, else the working directory, where it
+    /// was created. `None` for conversations created before projects were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
 }
 
 impl Header {
@@ -85,7 +96,13 @@ impl Header {
             id: id.to_string(),
             name: name.to_string(),
             created: created.to_string(),
+            project: None,
         }
+    }
+
+    /// A conversation is named when its name is not the id it was created with.
+    pub fn is_named(&self) -> bool {
+        self.name != self.id
     }
 }
 
@@ -159,21 +176,26 @@ fn readable(version: u64) -> Result<(), FormatError> {
     }
 }
 
+/// The JSON a record is read from: a line's bytes, or a value (exports).
+pub trait Source<'de>: Deserializer<'de, Error = serde_json::Error> {}
+impl<'de, D: Deserializer<'de, Error = serde_json::Error>> Source<'de> for D {}
+
 /// Reads a header written by format `version`, migrated to the current type. Each version
 /// has its frozen decoder (`v1`, ...), which migrates to the current types.
-pub fn decode_header(version: u64, value: Value) -> Result<Header, FormatError> {
+pub fn decode_header<'de>(version: u64, from: impl Source<'de>) -> Result<Header, FormatError> {
     readable(version)?;
     match version {
-        1 => Ok(v1::header(value)?),
+        1 => Ok(v1::header(from)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
 
-/// Reads an exchange written by format `version`, migrated to the current type.
-pub fn decode_exchange(version: u64, value: Value) -> Result<Exchange, FormatError> {
+/// Reads an exchange written by format `version`, migrated to the current type: decoded
+/// straight from the JSON into the version's record, with no intermediate value.
+pub fn decode_exchange<'de>(version: u64, from: impl Source<'de>) -> Result<Exchange, FormatError> {
     readable(version)?;
     match version {
-        1 => Ok(v1::exchange(value)?),
+        1 => Ok(v1::exchange(from)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
@@ -185,9 +207,12 @@ pub fn header_of_line(line: &[u8]) -> Result<(Header, u64), FormatError> {
     Ok((decode_header(version, value)?, version))
 }
 
-/// An exchange line of a file written by format `version`.
+/// An exchange line of a file written by format `version`, decoded from its bytes.
 pub fn exchange_of_line(version: u64, line: &[u8]) -> Result<Exchange, FormatError> {
-    decode_exchange(version, serde_json::from_slice(line)?)
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let exchange = decode_exchange(version, &mut de)?;
+    de.end()?;
+    Ok(exchange)
 }
 
 /// A record as one line of the file, newline included.
@@ -450,6 +475,20 @@ pub mod tests {
         let newer = exchange_of_line(VERSION + 1, exchange_line).unwrap_err();
         assert!(newer.to_string().contains("newer"), "{newer}");
         assert!(exchange_of_line(0, exchange_line).is_err());
+    }
+
+    #[test]
+    fn snippet_origins_and_the_project_survive_a_load() {
+        let mut conv = conversation(1);
+        conv.header.project = Some("/src/app".into());
+        conv.exchanges[0].messages[0].snippet = Some(crate::message::Origin {
+            kind: "file".into(),
+            label: "a.py".into(),
+        });
+        assert_eq!(parse(file_text(&conv).as_bytes()), Ok(Some(conv)));
+        let old =
+            r#"{"format":"cellmage-conversation","version":1,"id":"i","name":"n","created":"c"}"#;
+        assert_eq!(header_of_line(old.as_bytes()).unwrap().0.project, None);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! (`store`), Markdown export and import (`markdown`), and the `Session` one call uses.
 
 pub mod format;
+pub mod glance;
 pub mod markdown;
+pub mod project;
 pub mod store;
 pub mod v1;
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;
 
@@ -17,7 +18,7 @@ pub use store::Store;
 
 use crate::error::usage;
 use crate::message::Message;
-use crate::settings::{Carried, ConversationChoice};
+use crate::settings::{Carried, ConversationChoice, HistoryMode, Settings};
 
 /// The current time as recorded in files: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
@@ -39,6 +40,7 @@ struct Target {
     name: String,
     /// The header id if this call creates the conversation.
     id: String,
+    project: String,
 }
 
 /// The conversation one call belongs to.
@@ -52,10 +54,11 @@ pub struct Session {
 
 impl Session {
     /// Loads the chosen conversation's history. Creates nothing: the file appears with
-    /// the first recorded exchange.
-    pub fn open(choice: &ConversationChoice, data_dir: &Path) -> Result<Session> {
-        let store = Store::new(data_dir);
-        let (name, id) = match choice {
+    /// the first recorded exchange, unless the `history` setting records nothing for it.
+    pub fn open(settings: &Settings) -> Result<Session> {
+        let store = Store::new(&settings.paths.data_dir);
+        let project = project::of(&settings.paths.cwd);
+        let (name, id) = match &settings.conversation.value {
             ConversationChoice::Off => {
                 return Ok(Session {
                     target: None,
@@ -71,20 +74,39 @@ impl Session {
                 store::validate_name(name)?;
                 (name.clone(), generate_id())
             }
-            ConversationChoice::Last => (latest(&store)?, generate_id()),
+            ConversationChoice::Last => (latest(&store, &project)?, generate_id()),
         };
-        let conv = store.load(&name)?;
-        let exchanges = conv.as_ref().map_or(&[][..], |c| &c.exchanges[..]);
-        let history = exchanges.iter().flat_map(Exchange::history).collect();
-        let carried = exchanges.last().map(|e| Carried {
-            conversation: name.clone(),
-            model: e.model.clone(),
-            provider: e.provider.clone(),
-            base_url: e.base_url.clone(),
-            persona: e.persona.clone(),
-        });
+        let (history, carried) = match store.load(&name)? {
+            Some(conv) => {
+                warn_if_foreign(&conv.header, &project);
+                let carried = conv.exchanges.last().map(|e| Carried {
+                    conversation: name.clone(),
+                    model: e.model.clone(),
+                    provider: e.provider.clone(),
+                    base_url: e.base_url.clone(),
+                    persona: e.persona.clone(),
+                });
+                let history = conv
+                    .exchanges
+                    .into_iter()
+                    .flat_map(Exchange::into_history)
+                    .collect();
+                (history, carried)
+            }
+            None => (Vec::new(), None),
+        };
+        let recorded = match settings.history.value {
+            HistoryMode::All => true,
+            HistoryMode::Named => settings.conversation.value != ConversationChoice::New,
+            HistoryMode::Off => false,
+        };
         Ok(Session {
-            target: Some(Target { store, name, id }),
+            target: recorded.then_some(Target {
+                store,
+                name,
+                id,
+                project,
+            }),
             history,
             carried,
         })
@@ -110,16 +132,33 @@ impl Session {
         let Some(t) = &self.target else {
             return Ok(());
         };
-        t.store
-            .append(&Header::new(&t.id, &t.name, &now()), exchange)
+        let header = Header {
+            project: Some(t.project.clone()),
+            ..Header::new(&t.id, &t.name, &now())
+        };
+        t.store.append(&header, exchange)
     }
 }
 
-fn latest(store: &Store) -> Result<String> {
-    match store.entries()?.into_iter().next() {
-        Some(entry) => Ok(entry.name),
-        None => Err(usage("there is no conversation to continue")
-            .hint("start one without -c, or name one with --conversation NAME")
-            .into()),
+/// The most recently updated conversation of `project`.
+pub fn latest(store: &Store, project: &str) -> Result<String> {
+    let found = store.in_project(Some(project))?;
+    match found.into_iter().find(|(_, header)| header.is_ok()) {
+        Some((entry, _)) => Ok(entry.name),
+        None => Err(
+            usage(format!("there is no conversation in this project ({project})"))
+                .hint("start one without -c, or name one with --conversation NAME; `cellmage history list --all` shows every project's")
+                .into(),
+        ),
+    }
+}
+
+/// A conversation of another project still works, with one warning.
+fn warn_if_foreign(header: &Header, project: &str) {
+    if let Some(theirs) = header.project.as_deref().filter(|p| *p != project) {
+        eprintln!(
+            "cellmage: warning: conversation {} belongs to project {theirs}, not to this one ({project})",
+            header.name
+        );
     }
 }

@@ -50,6 +50,7 @@ pub fn validate_name(name: &str) -> Result<()> {
 pub struct Entry {
     pub name: String,
     pub modified: SystemTime,
+    pub size: u64,
 }
 
 /// `<data_dir>/conversations/`.
@@ -164,6 +165,50 @@ impl Store {
         })
     }
 
+    /// A conversation's header, reading only its first line; `None` when there is no such
+    /// file or no complete header.
+    pub fn header(&self, name: &str) -> Result<Option<Header>> {
+        let path = self.path(name);
+        match super::glance::header(&path) {
+            Ok(read) => read.map_err(|p| damaged(&path, p)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(read_failure(&path, e)),
+        }
+    }
+
+    /// A conversation's summary for `history list`, without decoding the whole file;
+    /// `None` unless it belongs to `project` (any with `None`).
+    pub fn glance(
+        &self,
+        entry: &Entry,
+        project: Option<&str>,
+    ) -> Result<Option<super::glance::Glance>> {
+        let path = self.path(&entry.name);
+        let wanted = |h: &Header| project.is_none() || h.project.as_deref() == project;
+        match super::glance::glance(&path, entry.size, wanted) {
+            Ok(read) => read.map_err(|p| damaged(&path, p)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(read_failure(&path, e)),
+        }
+    }
+
+    /// The conversations of a project (every one with `None`), most recently modified
+    /// first, with their headers. Files whose header cannot be read are kept, as errors,
+    /// for the caller to report.
+    pub fn in_project(&self, project: Option<&str>) -> Result<Vec<(Entry, Result<Header>)>> {
+        Ok(self
+            .entries()?
+            .into_iter()
+            .filter_map(|entry| match self.header(&entry.name) {
+                Ok(Some(h)) if project.is_none() || h.project.as_deref() == project => {
+                    Some((entry, Ok(h)))
+                }
+                Ok(_) => None,
+                Err(e) => Some((entry, Err(e))),
+            })
+            .collect())
+    }
+
     /// Every conversation file, most recently modified first.
     pub fn entries(&self) -> Result<Vec<Entry>> {
         let read = match fs::read_dir(&self.dir) {
@@ -180,6 +225,7 @@ impl Store {
                 Some(Entry {
                     name,
                     modified: meta.modified().ok()?,
+                    size: meta.len(),
                 })
             })
             .collect();
@@ -374,7 +420,11 @@ pub fn end_of<F: Read + Seek>(file: &mut F, len: u64) -> io::Result<Result<End, 
     })
 }
 
-fn read_range<F: Read + Seek>(file: &mut F, start: u64, end: u64) -> io::Result<Vec<u8>> {
+pub(super) fn read_range<F: Read + Seek>(
+    file: &mut F,
+    start: u64,
+    end: u64,
+) -> io::Result<Vec<u8>> {
     let mut buf = vec![0; (end - start) as usize];
     file.seek(SeekFrom::Start(start))?;
     file.read_exact(&mut buf)?;
@@ -382,7 +432,7 @@ fn read_range<F: Read + Seek>(file: &mut F, start: u64, end: u64) -> io::Result<
 }
 
 /// The offset of the first `\n`, knowing there is one at or before `limit`.
-fn find_newline<F: Read + Seek>(file: &mut F, limit: u64) -> io::Result<u64> {
+pub(super) fn find_newline<F: Read + Seek>(file: &mut F, limit: u64) -> io::Result<u64> {
     const BLOCK: u64 = 8192;
     let mut lo = 0;
     while lo < limit {
@@ -396,7 +446,7 @@ fn find_newline<F: Read + Seek>(file: &mut F, limit: u64) -> io::Result<u64> {
 }
 
 /// The offset of the last `\n` before `end`, reading backwards in blocks.
-fn rfind_newline<F: Read + Seek>(file: &mut F, end: u64) -> io::Result<Option<u64>> {
+pub(super) fn rfind_newline<F: Read + Seek>(file: &mut F, end: u64) -> io::Result<Option<u64>> {
     const BLOCK: u64 = 8192;
     let mut buf = vec![0; BLOCK as usize];
     let mut hi = end;

@@ -2,11 +2,10 @@
 //! migration step from them to the current types. Never edit these types; a new version
 //! gets its own file and a step from the version before it.
 
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Deserializer};
 
 use super::format::{Exchange as Current, Header as CurrentHeader};
-use crate::message::{Message, Role as CurrentRole};
+use crate::message::{Message, Origin, Role as CurrentRole};
 use crate::provider::Usage as CurrentUsage;
 
 #[derive(Clone, Copy, Debug, Deserialize)]
@@ -21,13 +20,13 @@ pub enum Role {
 pub struct Msg {
     pub role: Role,
     pub content: String,
-    /// Where a snippet came from (optional in version 1 files).
+    /// Where a snippet came from (added within version 1; absent in older files).
     #[serde(default)]
-    pub snippet: Option<Snip>,
+    pub snippet: Option<Snippet>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Snip {
+pub struct Snippet {
     pub kind: String,
     pub label: String,
 }
@@ -70,11 +69,16 @@ pub struct Header {
     pub id: String,
     pub name: String,
     pub created: String,
+    /// The project the conversation belongs to (added within version 1; absent in older
+    /// files, which belong to no project).
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
-/// Reads a version 1 exchange and brings it to the current types.
-pub fn exchange(value: Value) -> serde_json::Result<Current> {
-    let e: Exchange = serde_json::from_value(value)?;
+/// Reads a version 1 exchange (from a line's bytes or a JSON value) straight into its
+/// record, and brings it to the current types.
+pub fn exchange<'de, D: Deserializer<'de>>(from: D) -> Result<Current, D::Error> {
+    let e = Exchange::deserialize(from)?;
     Ok(Current {
         time: e.time,
         model: e.model,
@@ -89,12 +93,14 @@ pub fn exchange(value: Value) -> serde_json::Result<Current> {
                     Role::User => CurrentRole::User,
                     Role::Assistant => CurrentRole::Assistant,
                 };
-                let mut message = Message::new(role, m.content);
-                message.snippet = m.snippet.map(|o| crate::message::Origin {
-                    kind: o.kind,
-                    label: o.label,
-                });
-                message
+                Message {
+                    role,
+                    content: m.content,
+                    snippet: m.snippet.map(|s| Origin {
+                        kind: s.kind,
+                        label: s.label,
+                    }),
+                }
             })
             .collect(),
         answer: e.answer,
@@ -112,13 +118,14 @@ pub fn exchange(value: Value) -> serde_json::Result<Current> {
 }
 
 /// Reads a version 1 header and brings it to the current type.
-pub fn header(value: Value) -> serde_json::Result<CurrentHeader> {
-    let h: Header = serde_json::from_value(value)?;
+pub fn header<'de, D: Deserializer<'de>>(from: D) -> Result<CurrentHeader, D::Error> {
+    let h = Header::deserialize(from)?;
     Ok(CurrentHeader {
         format: h.format,
         version: super::format::VERSION,
         id: h.id,
         name: h.name,
         created: h.created,
+        project: h.project,
     })
 }

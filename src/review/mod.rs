@@ -177,7 +177,7 @@ fn ask(
     let schema = schema::compile("review_findings".into(), findings::schema())
         .map_err(|e| Failure::new(Kind::Internal, e.to_string()))?;
     let input = input(args, settings, change, diff)?;
-    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    let session = Session::open(settings)?;
     let call = Call {
         settings,
         persona: Some(&persona),

@@ -43,6 +43,7 @@ pub struct ConfigFile {
     pub retries: Option<u32>,
     pub retry_backoff: Option<f64>,
     pub retry_max_wait: Option<f64>,
+    pub history: Option<super::HistoryMode>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default)]

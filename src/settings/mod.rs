@@ -187,6 +187,40 @@ pub enum ConversationChoice {
     Off,
 }
 
+/// Which calls leave a conversation file (`history` in the config, `CELLMAGE_HISTORY`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryMode {
+    /// Every call (the default).
+    All,
+    /// Only calls in a named conversation (`--conversation`, or `-c` continuing one).
+    Named,
+    /// None: conversations are still read, nothing is recorded.
+    Off,
+}
+
+impl std::str::FromStr for HistoryMode {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        match s {
+            "all" => Ok(HistoryMode::All),
+            "named" => Ok(HistoryMode::Named),
+            "off" => Ok(HistoryMode::Off),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for HistoryMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HistoryMode::All => "all",
+            HistoryMode::Named => "named",
+            HistoryMode::Off => "off",
+        })
+    }
+}
+
 /// Where things live.
 #[derive(Clone, Debug)]
 pub struct Paths {
@@ -265,6 +299,7 @@ pub struct Settings {
     /// The longest wait accepted, from backoff or the provider's Retry-After.
     pub retry_max_wait: Duration,
     pub conversation: Sourced<ConversationChoice>,
+    pub history: Sourced<HistoryMode>,
     /// Model aliases, merged: user config < alias file < project config < the file named
     /// by `CELLMAGE_MODEL_MAPPINGS_FILE`.
     pub aliases: BTreeMap<String, String>,
@@ -493,14 +528,15 @@ impl Settings {
                 "",
             )?,
             conversation: resolve_conversation(ask, env),
+            history: layered(
+                None,
+                env_parsed(env, "CELLMAGE_HISTORY")?,
+                layers.pick(|c| c.history),
+            )
+            .unwrap_or_else(|| Sourced::new(HistoryMode::All, Source::Default)),
             aliases: resolve_aliases(env, &layers)?,
             models: resolve_models(env, &layers)?,
             output: OutputOptions {
-                extract: ask.extract.as_deref().map(Selector::parse).transpose()?,
-                output: ask.output.clone(),
-                mkdir: ask.mkdir,
-                write_files: ask.write_files.clone(),
-                force: ask.force,
                 allow_truncated: ask.call.allow_truncated,
                 json: ask.json,
                 status_line: ask.call.stats || (env.stderr_is_tty && !ask.json),
@@ -509,6 +545,7 @@ impl Settings {
                 terminal: env.stdout_is_tty,
                 show_reasoning: ask.call.show_reasoning,
                 verbose: ask.call.verbose,
+                ..delivery(&ask.delivery)?
             },
             dry_run: ask.call.dry_run,
             trim_history: ask.trim_history,
@@ -556,6 +593,19 @@ impl Settings {
             .find(|c| c.provider == provider)
             .expect("every registered provider has a connection")
     }
+}
+
+/// Where an answer goes (`-x`, `-o`, `--write-files`), for a call and for `history show
+/// --last` alike.
+pub fn delivery(args: &crate::cli::OutputArgs) -> Result<OutputOptions> {
+    Ok(OutputOptions {
+        extract: args.extract.as_deref().map(Selector::parse).transpose()?,
+        output: crate::cli::output_file(args.output.as_deref()).map(Path::to_path_buf),
+        mkdir: args.mkdir,
+        write_files: args.write_files.clone(),
+        force: args.force,
+        ..OutputOptions::default()
+    })
 }
 
 /// A provider's base URL and key from the variables it declares, and for a provider that

@@ -40,7 +40,7 @@ fn list_shows_each_conversation() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{}", run.stdout);
     assert!(lines[0].starts_with("NAME"), "{}", lines[0]);
-    assert!(lines[0].contains("UPDATED") && lines[0].contains("FIRST PROMPT"));
+    assert!(lines[0].contains("UPDATED") && lines[0].contains("LAST PROMPT"));
     let kv = lines.iter().find(|l| l.starts_with("kv ")).unwrap();
     let cols: Vec<&str> = kv
         .split("  ")
@@ -49,10 +49,7 @@ fn list_shows_each_conversation() {
         .collect();
     assert_eq!(cols[0], "kv");
     assert!(cols[1].ends_with('Z'), "{kv}");
-    assert_eq!(
-        &cols[2..],
-        ["2", "echo", "$0.000000", "write a key-value store…"]
-    );
+    assert_eq!(&cols[2..], ["2", "echo", "$0.000000", "add type hints"]);
 }
 
 #[test]
@@ -124,7 +121,19 @@ fn round_trip(format: &str) {
     env.run(&["history", "import", path.to_str().unwrap(), "--as", "copy"])
         .ok("imported 3 exchanges as copy\n");
     let again = env.run(&["history", "export", "copy", "--format", format]);
-    assert_eq!(again.stdout, export.stdout.replace("kv", "copy"));
+    // a copy is a new conversation: a new id, everything else the same
+    let id = |text: &str| {
+        let at = text.find("id").unwrap();
+        text[at..].lines().next().unwrap().to_string()
+    };
+    assert_ne!(id(&again.stdout), id(&export.stdout));
+    assert_eq!(
+        again.stdout.replace(&id(&again.stdout), ""),
+        export
+            .stdout
+            .replace(&id(&export.stdout), "")
+            .replace("kv", "copy")
+    );
 }
 
 #[test]

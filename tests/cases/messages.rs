@@ -17,12 +17,12 @@ fn hint(run: &Run) -> &str {
 #[test]
 fn clap_errors_keep_their_whole_text_and_name_the_subcommands_help() {
     let env = TestEnv::new();
-    let run = env.run(&["history", "show"]);
+    let run = env.run(&["history", "export"]);
     run.fails(
         2,
         "the following required arguments were not provided: <NAME>",
     );
-    assert_eq!(hint(&run), "see cellmage history show --help");
+    assert_eq!(hint(&run), "see cellmage history export --help");
     let run = env.run(&["review", "--format", "yaml"]);
     run.fails(
         2,

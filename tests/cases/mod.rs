@@ -28,6 +28,7 @@ mod output_targets;
 mod personas;
 mod pipeline_offline;
 mod presets;
+mod projects;
 mod prompt;
 mod providers;
 mod proxies;

@@ -157,6 +157,16 @@ impl Run {
         self
     }
 
+    /// Asserts exit 0, stdout ending with `tail` (echo lists the history before the prompt)
+    /// and empty stderr.
+    pub fn ok_ending(&self, tail: &str) -> &Run {
+        assert!(
+            self.code == 0 && self.stdout.ends_with(tail) && self.stderr.is_empty(),
+            "unexpected result: {self:?}"
+        );
+        self
+    }
+
     /// Asserts a failure: the exit code, nothing on stdout, and one error line containing
     /// `message` (a hint line may follow).
     pub fn fails(&self, code: i32, message: &str) -> &Run {
