@@ -412,3 +412,12 @@ mod tests {
         assert_eq!(text_of(b"fine".to_vec()).as_deref(), Some("fine"));
     }
 }
+
+pub mod adf;
+pub mod confluence;
+pub mod github;
+pub mod gitlab;
+pub mod image;
+pub mod jira;
+pub mod remote;
+pub mod web;
