@@ -18,6 +18,7 @@ mod models;
 mod output_file;
 mod personas;
 mod prompt;
+mod remote_requests;
 mod request;
 mod retries;
 mod review;
