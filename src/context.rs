@@ -419,5 +419,6 @@ pub mod github;
 pub mod gitlab;
 pub mod image;
 pub mod jira;
+pub mod post;
 pub mod remote;
 pub mod web;

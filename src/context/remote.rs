@@ -290,6 +290,7 @@ pub enum Method {
     Get,
     Post,
     Put,
+    Patch,
 }
 
 /// How a request proves who it is. The secret is exposed only by [`Auth::header`].
