@@ -9,7 +9,27 @@
 
 use serde_json::Value;
 
-use super::remote::{ApiRequest, Auth, text};
+use super::Snippet;
+use super::remote::{ApiRequest, Auth, Fetch, Origin, send, text};
+
+/// What to set when Confluence refuses.
+pub const CREDENTIALS: &str =
+    "CONFLUENCE_USER_EMAIL and CONFLUENCE_API_TOKEN (default: the Jira pair) or CONFLUENCE_PAT";
+
+/// Reads one page as a snippet labelled `confluence:ID`.
+pub fn read(fetch: &dyn Fetch, site: &Site, id: &str) -> anyhow::Result<Snippet> {
+    let label = format!("confluence:{id}");
+    let origin = Origin {
+        service: "Confluence",
+        what: &label,
+        credentials: CREDENTIALS,
+    };
+    let page = send(fetch, &site.page(id), origin)?.json(&label)?;
+    Ok(Snippet {
+        text: render_page(&page, site.base),
+        label,
+    })
+}
 use super::web::html_to_markdown;
 
 /// One Confluence site.
@@ -151,6 +171,23 @@ mod tests {
             "https://acme.atlassian.net/wiki/rest/api/content/98765?expand=body.storage,version,space"
         );
         assert_eq!(r.auth.unwrap().header().1, "Bearer c");
+    }
+
+    #[test]
+    fn read_a_page() {
+        use crate::context::remote::fake::{FakeFetch, fixture, ok};
+        let fetch = FakeFetch::new(vec![(
+            "http://c/wiki/rest/api/content/98765?",
+            ok(&fixture("confluence-page.json")),
+        )]);
+        let site = Site {
+            base: "http://c/wiki",
+            auth: None,
+        };
+        let s = read(&fetch, &site, "98765").unwrap();
+        assert_eq!(s.label, "confluence:98765");
+        assert!(s.text.starts_with("# Deploy runbook"), "{}", s.text);
+        assert!(read(&fetch, &site, "1").is_err());
     }
 
     #[test]

@@ -12,7 +12,11 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::remote::{ApiRequest, Auth, encode, items, section, text};
+use super::Snippet;
+use super::remote::{
+    ApiRequest, Auth, Fetch, GitHubItem, MAX_PAGES, Origin, encode, items, section, send, send_all,
+    text,
+};
 
 /// Sent with every request, as the docs recommend.
 pub const API_VERSION: (&str, &str) = ("X-GitHub-Api-Version", "2022-11-28");
@@ -79,6 +83,54 @@ impl Repo<'_> {
             RAW,
         )
     }
+}
+
+/// What to set when GitHub refuses.
+pub const CREDENTIALS: &str = "GITHUB_TOKEN or GH_TOKEN";
+
+/// Reads one GitHub item as a snippet labelled `label`: a pull request (its JSON, diff,
+/// issue comments and review comments), an issue with its comments, or a file at a ref.
+pub fn read(
+    fetch: &dyn Fetch,
+    repo: &Repo,
+    item: &GitHubItem,
+    label: &str,
+) -> anyhow::Result<Snippet> {
+    let origin = Origin {
+        service: "GitHub",
+        what: label,
+        credentials: CREDENTIALS,
+    };
+    let json = |r: ApiRequest| send(fetch, &r, origin)?.json(label);
+    let list = |r: ApiRequest| send_all(fetch, r, origin, MAX_PAGES);
+    let pull = |n: u64| -> anyhow::Result<String> {
+        let pr = json(repo.pull(n))?;
+        let diff = send(fetch, &repo.pull_diff(n), origin)?.text(label)?;
+        Ok(render_pull(
+            &pr,
+            &diff,
+            &list(repo.issue_comments(n))?,
+            &list(repo.review_comments(n))?,
+        ))
+    };
+    let text = match item {
+        GitHubItem::Pull(n) => pull(*n)?,
+        GitHubItem::Number(n) | GitHubItem::Issue(n) => {
+            let issue = json(repo.issue(*n))?;
+            if is_pull(&issue) && matches!(item, GitHubItem::Number(_)) {
+                pull(*n)?
+            } else {
+                render_issue(&issue, &list(repo.issue_comments(*n))?)
+            }
+        }
+        GitHubItem::Blob { reference, path } => {
+            send(fetch, &repo.blob(reference, path), origin)?.text(label)?
+        }
+    };
+    Ok(Snippet {
+        label: label.to_string(),
+        text,
+    })
 }
 
 /// Whether an issue response is the issue side of a pull request.
@@ -223,6 +275,78 @@ mod tests {
             "https://api.github.com/repos/octo/hello/contents/src/a%20b.rs?ref=release%2F1.0"
         );
         assert!(blob.headers.contains(&("Accept".into(), RAW.into())));
+    }
+
+    #[test]
+    fn read_resolves_a_number_to_a_pull_request() {
+        use crate::context::remote::fake::{FakeFetch, fixture, ok};
+        let fetch = FakeFetch::new(vec![
+            (
+                "http://gh/repos/o/r/issues/1347/comments",
+                ok(&fixture("github-issue-comments.json")),
+            ),
+            (
+                "http://gh/repos/o/r/issues/1347",
+                ok(&fixture("github-issue-of-pull.json")),
+            ),
+            ("http://gh/repos/o/r/issues/7/comments", ok("[]")),
+            (
+                "http://gh/repos/o/r/issues/7",
+                ok(&fixture("github-issue.json")),
+            ),
+            (
+                "http://gh/repos/o/r/pulls/1347/comments",
+                ok(&fixture("github-review-comments.json")),
+            ),
+            (
+                "http://gh/repos/o/r/pulls/1347 accept:application/vnd.github.diff",
+                ok("+added\n"),
+            ),
+            (
+                "http://gh/repos/o/r/pulls/1347",
+                ok(&fixture("github-pull.json")),
+            ),
+            (
+                "http://gh/repos/o/r/contents/src/lib.rs?ref=main",
+                ok("fn main() {}\n"),
+            ),
+        ]);
+        let repo = Repo {
+            api: "http://gh",
+            owner: "o",
+            repo: "r",
+            auth: None,
+        };
+        let s = read(&fetch, &repo, &GitHubItem::Number(1347), "gh:o/r#1347").unwrap();
+        assert_eq!(s.label, "gh:o/r#1347");
+        assert!(
+            s.text.contains("# Pull request #1347") && s.text.contains("+added"),
+            "{}",
+            s.text
+        );
+        assert!(
+            s.text.contains("Great stuff!") && s.text.contains("Me too"),
+            "{}",
+            s.text
+        );
+        let s = read(&fetch, &repo, &GitHubItem::Number(7), "gh:o/r#7").unwrap();
+        assert!(
+            s.text.starts_with("# Issue #1347: Found a bug"),
+            "{}",
+            s.text
+        );
+        let blob = GitHubItem::Blob {
+            reference: "main".into(),
+            path: "src/lib.rs".into(),
+        };
+        assert_eq!(
+            read(&fetch, &repo, &blob, "gh:o/r@main/src/lib.rs")
+                .unwrap()
+                .text,
+            "fn main() {}\n"
+        );
+        let err = read(&fetch, &repo, &GitHubItem::Pull(9), "gh:o/r#9").unwrap_err();
+        assert_eq!(err.to_string(), "GitHub: gh:o/r#9 not found (HTTP 404)");
     }
 
     #[test]

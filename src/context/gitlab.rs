@@ -11,7 +11,44 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::remote::{ApiRequest, Auth, encode, items, section, text};
+use super::Snippet;
+use super::remote::{
+    ApiRequest, Auth, Fetch, GitLabItem, MAX_PAGES, Origin, encode, items, section, send, send_all,
+    text,
+};
+
+/// What to set when GitLab refuses.
+pub const CREDENTIALS: &str = "GITLAB_TOKEN (CI_JOB_TOKEN in a CI job)";
+
+/// Reads a merge request (with its diffs and notes) or an issue (with its notes).
+pub fn read(
+    fetch: &dyn Fetch,
+    project: &Project,
+    item: &GitLabItem,
+    label: &str,
+) -> anyhow::Result<Snippet> {
+    let origin = Origin {
+        service: "GitLab",
+        what: label,
+        credentials: CREDENTIALS,
+    };
+    let json = |r: ApiRequest| send(fetch, &r, origin)?.json(label);
+    let list = |r: ApiRequest| send_all(fetch, r, origin, MAX_PAGES);
+    let text = match *item {
+        GitLabItem::MergeRequest(n) => render_merge_request(
+            &json(project.merge_request(n))?,
+            &list(project.diffs(n))?,
+            &list(project.merge_request_notes(n))?,
+        ),
+        GitLabItem::Issue(n) => {
+            render_issue(&json(project.issue(n))?, &list(project.issue_notes(n))?)
+        }
+    };
+    Ok(Snippet {
+        label: label.to_string(),
+        text,
+    })
+}
 
 /// The token variables and the header each is sent in.
 pub const TOKENS: [(&str, &str); 2] = [
@@ -217,6 +254,46 @@ mod tests {
             p.issue(9).auth.unwrap().header(),
             ("PRIVATE-TOKEN".into(), "glpat-x".into())
         );
+    }
+
+    #[test]
+    fn read_fetches_the_merge_request_its_diffs_and_notes() {
+        use crate::context::remote::fake::{FakeFetch, fixture, ok};
+        let base = "http://gl/api/v4/projects/g%2Fs%2Fp";
+        let fetch = FakeFetch::new(vec![
+            (
+                &format!("{base}/merge_requests/1/diffs"),
+                ok(&fixture("gitlab-diffs.json")),
+            ),
+            (
+                &format!("{base}/merge_requests/1/notes"),
+                ok(&fixture("gitlab-notes.json")),
+            ),
+            (
+                &format!("{base}/merge_requests/1"),
+                ok(&fixture("gitlab-mr.json")),
+            ),
+            (&format!("{base}/issues/6/notes"), ok("[]")),
+            (
+                &format!("{base}/issues/6"),
+                ok(&fixture("gitlab-issue.json")),
+            ),
+        ]);
+        let p = Project {
+            api: "http://gl/api/v4",
+            path: "g/s/p",
+            auth: None,
+        };
+        let s = read(&fetch, &p, &GitLabItem::MergeRequest(1), "gl:g/s/p!1").unwrap();
+        assert!(
+            s.text.contains("+++ b/VERSION") && s.text.contains("Text of the comment"),
+            "{}",
+            s.text
+        );
+        let s = read(&fetch, &p, &GitLabItem::Issue(6), "gl:g/s/p#6").unwrap();
+        assert!(s.text.contains("## Notes\n\n(none)"), "{}", s.text);
+        let err = read(&fetch, &p, &GitLabItem::Issue(5), "gl:g/s/p#5").unwrap_err();
+        assert_eq!(err.to_string(), "GitLab: gl:g/s/p#5 not found (HTTP 404)");
     }
 
     #[test]

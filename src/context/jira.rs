@@ -14,8 +14,56 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use super::Snippet;
 use super::adf;
-use super::remote::{ApiRequest, Auth, encode, items, section, text};
+use super::remote::{ApiRequest, Auth, Fetch, Origin, encode, items, section, send, text};
+
+/// What to set when Jira refuses.
+pub const CREDENTIALS: &str =
+    "JIRA_USER_EMAIL and JIRA_API_TOKEN (Cloud) or JIRA_PAT (Server/Data Center)";
+
+/// Reads one issue as a snippet labelled `jira:KEY`.
+pub fn read_issue(fetch: &dyn Fetch, site: &Site, key: &str) -> anyhow::Result<Snippet> {
+    let label = format!("jira:{key}");
+    let origin = Origin {
+        service: "Jira",
+        what: &label,
+        credentials: CREDENTIALS,
+    };
+    let issue = send(fetch, &site.issue(key), origin)?.json(&label)?;
+    Ok(Snippet {
+        text: render_issue(&issue),
+        label,
+    })
+}
+
+/// Reads the first `max` issues matching `jql`, one snippet each; none matching is an error.
+pub fn read_jql(
+    fetch: &dyn Fetch,
+    site: &Site,
+    jql: &str,
+    max: u32,
+) -> anyhow::Result<Vec<Snippet>> {
+    let what = format!("jql:{jql}");
+    let origin = Origin {
+        service: "Jira",
+        what: &what,
+        credentials: CREDENTIALS,
+    };
+    let response = send(fetch, &site.search(jql, max), origin)?.json(&what)?;
+    let snippets: Vec<Snippet> = search_issues(&response)
+        .iter()
+        .take(max as usize)
+        .map(|issue| Snippet {
+            label: format!("jira:{}", text(issue, "/key")),
+            text: render_issue(issue),
+        })
+        .collect();
+    if snippets.is_empty() {
+        return Err(crate::error::usage(format!("Jira: {what} matched no issue")).into());
+    }
+    Ok(snippets)
+}
 
 /// The fields asked for: what the Markdown shows, nothing more.
 pub const FIELDS: &str = "summary,issuetype,status,priority,assignee,reporter,description,comment";
@@ -168,6 +216,41 @@ mod tests {
                 .starts_with("https://jira.example.com/rest/api/2/search?jql=x&maxResults=3&")
         );
         assert_eq!(server.issue("A-1").auth.unwrap().header().1, "Bearer p");
+    }
+
+    #[test]
+    fn read_issue_and_jql() {
+        use crate::context::remote::fake::{FakeFetch, fixture, ok};
+        let fetch = FakeFetch::new(vec![
+            (
+                "http://j/rest/api/3/issue/PROJ-123?",
+                ok(&fixture("jira-cloud-issue.json")),
+            ),
+            (
+                "http://j/rest/api/3/search/jql?jql=project%20%3D%20PROJ&",
+                ok(&fixture("jira-cloud-search.json")),
+            ),
+            (
+                "http://j/rest/api/3/search/jql?jql=none&",
+                ok(r#"{"issues": [], "isLast": true}"#),
+            ),
+        ]);
+        let site = Site {
+            base: "http://j",
+            flavour: Flavour::Cloud,
+            auth: None,
+        };
+        let s = read_issue(&fetch, &site, "PROJ-123").unwrap();
+        assert_eq!(s.label, "jira:PROJ-123");
+        let all = read_jql(&fetch, &site, "project = PROJ", 10).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].label, "jira:PROJ-123");
+        assert_eq!(
+            read_jql(&fetch, &site, "none", 10).unwrap_err().to_string(),
+            "Jira: jql:none matched no issue"
+        );
+        let err = read_issue(&fetch, &site, "NOPE-1").unwrap_err();
+        assert_eq!(err.to_string(), "Jira: jira:NOPE-1 not found (HTTP 404)");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+use crate::error::{Failure, Kind, usage};
 use crate::secret::Secret;
 
 /// The web hosts a spec is recognised against (no trailing slash), as configured.
@@ -377,7 +378,7 @@ pub fn next_link(link: &str) -> Option<String> {
 
 /// What a failed API response means, as the exit codes distinguish it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Failure {
+pub enum ErrorClass {
     /// 401, or 403 that is not a rate limit: exit 5, naming the variable to set.
     Auth,
     /// 404 (and 410): exit 2, naming the source.
@@ -391,15 +392,211 @@ pub enum Failure {
 /// Classifies a non-success status. GitHub signals an exhausted primary rate limit with 403
 /// (or 429) and `x-ratelimit-remaining: 0`, a secondary one with 403 and `retry-after`:
 /// <https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit>.
-pub fn classify(status: u16, header: impl Fn(&str) -> Option<String>) -> Failure {
+pub fn classify(status: u16, header: impl Fn(&str) -> Option<String>) -> ErrorClass {
     let exhausted = header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0")
         || header("retry-after").is_some();
     match status {
-        429 => Failure::RateLimited,
-        403 if exhausted => Failure::RateLimited,
-        401 | 403 => Failure::Auth,
-        404 | 410 => Failure::NotFound,
-        _ => Failure::Other,
+        429 => ErrorClass::RateLimited,
+        403 if exhausted => ErrorClass::RateLimited,
+        401 | 403 => ErrorClass::Auth,
+        404 | 410 => ErrorClass::NotFound,
+        _ => ErrorClass::Other,
+    }
+}
+
+/// A response as the sources need it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    /// Names as received; look them up with [`Response::header`].
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A header value, the name compared without case.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn json(&self, what: &str) -> anyhow::Result<Value> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Failure::new(
+                Kind::Server,
+                format!("{what}: the response is not JSON ({e})"),
+            )
+            .into()
+        })
+    }
+
+    pub fn text(&self, what: &str) -> anyhow::Result<String> {
+        String::from_utf8(self.body.clone())
+            .map_err(|_| usage(format!("{what}: the response is not UTF-8 text")).into())
+    }
+}
+
+/// Sends one request: the transport (timeouts, retries, proxies, TLS, redaction) behind a
+/// trait, so the sources are tested without a socket. A response with any status is `Ok`;
+/// `Err` is for failures that have no response (network, already classified).
+pub trait Fetch {
+    fn fetch(&self, request: &ApiRequest) -> anyhow::Result<Response>;
+}
+
+/// Who a failed request was for: the source's name in messages and what to set on 401/403.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    /// `GitHub`, `GitLab`, `Jira`, `Confluence`, `web`.
+    pub service: &'a str,
+    /// The spec or label, as the user wrote it.
+    pub what: &'a str,
+    /// The variables that carry credentials, in the words of the hint.
+    pub credentials: &'a str,
+}
+
+/// Sends `request` and turns a non-success status into the error of its class: auth (exit 5,
+/// naming the variables), not found (exit 2, naming the source), rate limited (exit 6),
+/// server (exit 8), other rejections (exit 9).
+pub fn send(fetch: &dyn Fetch, request: &ApiRequest, origin: Origin) -> anyhow::Result<Response> {
+    let response = fetch.fetch(request)?;
+    if (200..300).contains(&response.status) {
+        return Ok(response);
+    }
+    let status = response.status;
+    let (service, what) = (origin.service, origin.what);
+    let (no_login, check) = match origin.credentials {
+        "" => (
+            "cellmage sends no credentials to plain web pages".to_string(),
+            "check the URL".to_string(),
+        ),
+        vars => (
+            format!("set {vars}"),
+            format!("check the spec; a private one needs {vars}"),
+        ),
+    };
+    let failure = match classify(status, |h| response.header(h)) {
+        ErrorClass::Auth => Failure::new(
+            Kind::Auth,
+            format!("{service} refused access to {what} (HTTP {status})"),
+        )
+        .hint(no_login),
+        ErrorClass::NotFound => {
+            usage(format!("{service}: {what} not found (HTTP {status})")).hint(check)
+        }
+        ErrorClass::RateLimited => Failure::new(
+            Kind::RateLimited,
+            format!("{service} rate limit reached while reading {what} (HTTP {status})"),
+        )
+        .hint("wait and retry"),
+        ErrorClass::Other if status >= 500 => Failure::new(
+            Kind::Server,
+            format!("{service} failed while reading {what} (HTTP {status})"),
+        ),
+        ErrorClass::Other => Failure::new(
+            Kind::Rejected,
+            format!("{service} rejected the request for {what} (HTTP {status})"),
+        ),
+    };
+    Err(failure.into())
+}
+
+/// Every item of a paginated JSON array, following `Link: rel="next"` up to `max_pages`.
+pub fn send_all(
+    fetch: &dyn Fetch,
+    first: ApiRequest,
+    origin: Origin,
+    max_pages: usize,
+) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut request = first;
+    for _ in 0..max_pages {
+        let response = send(fetch, &request, origin)?;
+        match response.json(origin.what)? {
+            Value::Array(page) => out.extend(page),
+            _ => {
+                return Err(Failure::new(
+                    Kind::Server,
+                    format!("{}: {}: expected a JSON array", origin.service, origin.what),
+                )
+                .into());
+            }
+        }
+        match response.header("link").as_deref().and_then(next_link) {
+            Some(next) => request.url = next,
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Pages followed for one list of comments, notes or diffs (100 items each).
+pub const MAX_PAGES: usize = 10;
+
+/// A fake [`Fetch`] for unit tests: routes by URL prefix, records what it was asked.
+#[cfg(test)]
+pub mod fake {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    pub struct FakeFetch {
+        pub routes: Vec<(String, Response)>,
+        pub seen: RefCell<Vec<ApiRequest>>,
+    }
+
+    pub fn ok(body: &str) -> Response {
+        Response {
+            status: 200,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    pub fn status(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: b"{}".to_vec(),
+        }
+    }
+
+    pub fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/data/sources/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    impl FakeFetch {
+        pub fn new(routes: Vec<(&str, Response)>) -> FakeFetch {
+            FakeFetch {
+                routes: routes
+                    .into_iter()
+                    .map(|(u, r)| (u.to_string(), r))
+                    .collect(),
+                seen: RefCell::new(Vec::new()),
+            }
+        }
+    }
+
+    impl Fetch for FakeFetch {
+        fn fetch(&self, request: &ApiRequest) -> anyhow::Result<Response> {
+            self.seen.borrow_mut().push(request.clone());
+            let accept = request
+                .headers
+                .iter()
+                .find(|(k, _)| k == "Accept")
+                .map(|(_, v)| v.as_str());
+            Ok(self
+                .routes
+                .iter()
+                .find(|(prefix, _)| match prefix.split_once(" accept:") {
+                    Some((p, a)) => request.url.starts_with(p) && accept == Some(a),
+                    None => request.url.starts_with(prefix.as_str()),
+                })
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| status(404)))
+        }
     }
 }
 
@@ -655,12 +852,76 @@ mod tests {
         let none = |_: &str| None;
         let exhausted = |h: &str| (h == "x-ratelimit-remaining").then(|| "0".to_string());
         let remaining = |h: &str| (h == "x-ratelimit-remaining").then(|| "4999".to_string());
-        assert_eq!(classify(401, none), Failure::Auth);
-        assert_eq!(classify(403, remaining), Failure::Auth);
-        assert_eq!(classify(403, exhausted), Failure::RateLimited);
-        assert_eq!(classify(429, none), Failure::RateLimited);
-        assert_eq!(classify(404, none), Failure::NotFound);
-        assert_eq!(classify(500, none), Failure::Other);
+        assert_eq!(classify(401, none), ErrorClass::Auth);
+        assert_eq!(classify(403, remaining), ErrorClass::Auth);
+        assert_eq!(classify(403, exhausted), ErrorClass::RateLimited);
+        assert_eq!(classify(429, none), ErrorClass::RateLimited);
+        assert_eq!(classify(404, none), ErrorClass::NotFound);
+        assert_eq!(classify(500, none), ErrorClass::Other);
+    }
+
+    #[test]
+    fn send_maps_statuses_to_exit_kinds() {
+        use fake::{FakeFetch, ok, status};
+        let origin = Origin {
+            service: "GitHub",
+            what: "gh:o/r#1",
+            credentials: "GITHUB_TOKEN or GH_TOKEN",
+        };
+        let mut limited = status(403);
+        limited
+            .headers
+            .push(("X-RateLimit-Remaining".into(), "0".into()));
+        let fetch = FakeFetch::new(vec![
+            ("http://x/ok", ok("[1]")),
+            ("http://x/401", status(401)),
+            ("http://x/403", limited),
+            ("http://x/500", status(500)),
+            ("http://x/422", status(422)),
+        ]);
+        let kind = |path: &str| {
+            let err = send(
+                &fetch,
+                &ApiRequest::get(format!("http://x/{path}"), None),
+                origin,
+            )
+            .unwrap_err();
+            let (kind, hint) = crate::error::classify(&err);
+            (kind, format!("{err}"), hint.map(str::to_string))
+        };
+        assert!(send(&fetch, &ApiRequest::get("http://x/ok", None), origin).is_ok());
+        let (k, msg, hint) = kind("401");
+        assert_eq!(k, Kind::Auth);
+        assert_eq!(msg, "GitHub refused access to gh:o/r#1 (HTTP 401)");
+        assert_eq!(hint.as_deref(), Some("set GITHUB_TOKEN or GH_TOKEN"));
+        assert_eq!(kind("403").0, Kind::RateLimited);
+        let (k, msg, _) = kind("404");
+        assert_eq!(
+            (k, msg.as_str()),
+            (Kind::Usage, "GitHub: gh:o/r#1 not found (HTTP 404)")
+        );
+        assert_eq!(kind("500").0, Kind::Server);
+        assert_eq!(kind("422").0, Kind::Rejected);
+    }
+
+    #[test]
+    fn send_all_follows_link_headers() {
+        use fake::{FakeFetch, ok};
+        let mut first = ok("[1, 2]");
+        first.headers.push((
+            "Link".into(),
+            "<http://x/p2>; rel=\"next\", <http://x/p2>; rel=\"last\"".into(),
+        ));
+        let fetch = FakeFetch::new(vec![("http://x/p1", first), ("http://x/p2", ok("[3]"))]);
+        let origin = Origin {
+            service: "GitHub",
+            what: "w",
+            credentials: "c",
+        };
+        let all = send_all(&fetch, ApiRequest::get("http://x/p1", None), origin, 5).unwrap();
+        assert_eq!(all, vec![Value::from(1), Value::from(2), Value::from(3)]);
+        let one = send_all(&fetch, ApiRequest::get("http://x/p1", None), origin, 1).unwrap();
+        assert_eq!(one.len(), 2);
     }
 
     #[test]

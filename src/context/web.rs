@@ -11,6 +11,42 @@ use htmd::options::{BulletListMarker, Options};
 use htmd::{HtmlToMarkdown, Node};
 use markup5ever_rcdom::NodeData;
 
+use super::Snippet;
+use super::remote::{ApiRequest, Fetch, Origin, send};
+
+/// What a web request asks for, most wanted first.
+pub const ACCEPT: &str =
+    "text/html, text/markdown, text/plain;q=0.9, application/json;q=0.8, text/*;q=0.5";
+
+/// Reads a web page (or text, Markdown, JSON document) as a snippet labelled by its URL.
+pub fn read(fetch: &dyn Fetch, url: &str) -> anyhow::Result<Snippet> {
+    let origin = Origin {
+        service: "web",
+        what: url,
+        credentials: "",
+    };
+    let response = send(
+        fetch,
+        &ApiRequest::get(url, None).header("Accept", ACCEPT),
+        origin,
+    )?;
+    let content_type = response.header("content-type");
+    let text = match body_kind(content_type.as_deref()) {
+        Some(Body::Html) => html_to_markdown(&String::from_utf8_lossy(&response.body)),
+        Some(Body::Text) => response.text(url)?,
+        None => {
+            let ct = content_type.unwrap_or_default();
+            return Err(crate::error::usage(format!("web: {url} is {ct}, not text"))
+                .hint("pages, Markdown, plain text and JSON can be sent; use --image for images")
+                .into());
+        }
+    };
+    Ok(Snippet {
+        label: url.to_string(),
+        text,
+    })
+}
+
 /// How a response body becomes snippet text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
@@ -99,6 +135,37 @@ fn text_of(node: &Rc<Node>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_converts_html_and_refuses_binary() {
+        use crate::context::remote::Response;
+        use crate::context::remote::fake::FakeFetch;
+        let typed = |ct: &str, body: &str| Response {
+            status: 200,
+            headers: vec![("Content-Type".into(), ct.into())],
+            body: body.as_bytes().to_vec(),
+        };
+        let fetch = FakeFetch::new(vec![
+            (
+                "http://w/page",
+                typed("text/html", "<main><h1>Hi</h1></main>"),
+            ),
+            ("http://w/notes.md", typed("text/markdown", "# Notes\n")),
+            ("http://w/doc.pdf", typed("application/pdf", "%PDF")),
+        ]);
+        assert_eq!(read(&fetch, "http://w/page").unwrap().text, "# Hi");
+        assert_eq!(read(&fetch, "http://w/notes.md").unwrap().text, "# Notes\n");
+        let err = read(&fetch, "http://w/doc.pdf").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "web: http://w/doc.pdf is application/pdf, not text"
+        );
+        assert_eq!(crate::error::classify(&err).0, crate::error::Kind::Usage);
+        assert_eq!(
+            read(&fetch, "http://w/gone").unwrap_err().to_string(),
+            "web: http://w/gone not found (HTTP 404)"
+        );
+    }
 
     #[test]
     fn content_type_policy() {

@@ -2,7 +2,7 @@
 //! each API rendered: the requests land on the documented routes with the documented
 //! headers, pagination follows `Link`, and failures classify as the exit codes need.
 
-use cellmage::context::remote::{ApiRequest, Auth, Failure, classify, next_link};
+use cellmage::context::remote::{ApiRequest, Auth, ErrorClass, classify, next_link};
 use cellmage::context::{confluence, github, gitlab, jira, web};
 use cellmage::secret::Secret;
 
@@ -152,14 +152,17 @@ fn github_pagination_and_rate_limit() {
     let limited = send(&repo.issue(2));
     assert_eq!(
         classify(limited.status, |h| limited.header(h)),
-        Failure::RateLimited
+        ErrorClass::RateLimited
     );
     let denied = send(&repo.issue(3));
-    assert_eq!(classify(denied.status, |h| denied.header(h)), Failure::Auth);
+    assert_eq!(
+        classify(denied.status, |h| denied.header(h)),
+        ErrorClass::Auth
+    );
     let missing = send(&repo.issue(4));
     assert_eq!(
         classify(missing.status, |h| missing.header(h)),
-        Failure::NotFound
+        ErrorClass::NotFound
     );
 }
 
