@@ -415,6 +415,7 @@ mod tests {
 
 pub mod adf;
 pub mod confluence;
+pub mod endpoints;
 pub mod github;
 pub mod gitlab;
 pub mod image;

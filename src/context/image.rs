@@ -80,6 +80,24 @@ impl Image {
         base64::engine::general_purpose::STANDARD.encode(&self.bytes)
     }
 
+    /// The SHA-256 of the bytes in hex: the name the image is kept under in the data
+    /// directory, so a continued conversation re-sends it and export/import keeps it.
+    pub fn content_hash(&self) -> String {
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.bytes);
+        digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `<hash>.<ext>`: the file name in the data directory.
+    pub fn file_name(&self) -> String {
+        let ext = match self.kind {
+            ImageType::Png => "png",
+            ImageType::Jpeg => "jpg",
+            ImageType::Gif => "gif",
+            ImageType::Webp => "webp",
+        };
+        format!("{}.{ext}", self.content_hash())
+    }
+
     /// `data:<mime>;base64,<data>`.
     pub fn data_url(&self) -> String {
         format!("data:{};base64,{}", self.kind.mime(), self.base64())
@@ -156,6 +174,18 @@ mod tests {
             img.anthropic_block(),
             json!({"type": "image", "source": {"type": "base64", "media_type": "image/gif", "data": "R0lGODlh"}})
         );
+    }
+
+    #[test]
+    fn content_hash_is_sha256() {
+        let img = Image::from_bytes(b"GIF89a".to_vec()).unwrap();
+        // printf GIF89a | sha256sum
+        assert_eq!(
+            img.content_hash(),
+            "610f5ae4d76e332636a17bd357fd6ce99029316a99d320280d4d77a746bf29e8"
+        );
+        assert_eq!(img.file_name(), format!("{}.gif", img.content_hash()));
+        assert_eq!(img.content_hash().len(), 64);
     }
 
     #[test]
