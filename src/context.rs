@@ -422,4 +422,5 @@ pub mod image;
 pub mod jira;
 pub mod post;
 pub mod remote;
+pub mod spec;
 pub mod web;

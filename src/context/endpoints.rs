@@ -8,7 +8,8 @@
 //! are CellMage's.
 
 use super::jira::Flavour;
-use super::remote::{Auth, Hosts};
+use super::remote::Auth;
+use super::spec::Hosts;
 use crate::secret::Secret;
 
 /// Every remote endpoint and credential, resolved.
@@ -69,8 +70,9 @@ impl Endpoints {
             github_api: base(
                 get("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into()),
             ),
-            github_auth: get("GITHUB_TOKEN")
-                .or_else(|| get("GH_TOKEN"))
+            github_auth: super::github::TOKEN_VARS
+                .iter()
+                .find_map(|name| get(name))
                 .map(|t| Auth::Bearer(Secret::new(t))),
             gitlab_api: base(get("CI_API_V4_URL").unwrap_or_else(|| format!("{gitlab}/api/v4"))),
             gitlab_auth: super::gitlab::TOKENS.iter().find_map(|(name, header)| {

@@ -14,9 +14,9 @@ use serde_json::Value;
 
 use super::Snippet;
 use super::remote::{
-    ApiRequest, Auth, Fetch, GitHubItem, MAX_PAGES, Origin, encode, items, section, send, send_all,
-    text,
+    ApiRequest, Auth, Fetch, MAX_PAGES, Origin, encode, items, section, send, send_all, text,
 };
+use super::spec::GitHubItem;
 
 /// Sent with every request, as the docs recommend.
 pub const API_VERSION: (&str, &str) = ("X-GitHub-Api-Version", "2022-11-28");

@@ -13,9 +13,9 @@ use serde_json::Value;
 
 use super::Snippet;
 use super::remote::{
-    ApiRequest, Auth, Fetch, GitLabItem, MAX_PAGES, Origin, encode, items, section, send, send_all,
-    text,
+    ApiRequest, Auth, Fetch, MAX_PAGES, Origin, encode, items, section, send, send_all, text,
 };
+use super::spec::GitLabItem;
 
 /// What to set when GitLab refuses.
 pub const CREDENTIALS: &str = "GITLAB_TOKEN (CI_JOB_TOKEN in a CI job)";
