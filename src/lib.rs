@@ -1,6 +1,7 @@
 //! cellmage as a library: the rooms of the program, used by the binary (`main.rs`) and by
 //! the integration tests. `run::run` is one invocation.
 
+pub mod call;
 pub mod cli;
 pub mod commands;
 pub mod context;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod interrupt;
+pub mod markdown;
 pub mod message;
 pub mod models;
 pub mod output;
@@ -20,3 +22,4 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod transport;

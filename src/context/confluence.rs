@@ -9,7 +9,55 @@
 
 use serde_json::Value;
 
-use super::Snippet;
+use super::endpoints::Endpoints;
+use super::spec::Remote;
+use super::{Reader, Snippet, Source};
+
+/// Confluence pages (`confluence:ID`, page URLs).
+pub struct Confluence;
+
+impl Source for Confluence {
+    fn kind(&self) -> &'static str {
+        "confluence"
+    }
+
+    fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
+        super::net::claims(self, spec, reader)
+    }
+
+    fn read(&self, spec: &str, reader: &mut Reader<'_>) -> anyhow::Result<Vec<Snippet>> {
+        let e = Endpoints::of(reader.vars);
+        let Remote::Confluence(id) = super::net::parse(spec, &e)? else {
+            unreachable!("claimed by kind")
+        };
+        let Some(base) = e.hosts.confluence.as_deref() else {
+            return Err(
+                crate::error::usage(format!("{spec} needs CONFLUENCE_URL or JIRA_URL"))
+                    .hint("set CONFLUENCE_URL, e.g. https://acme.atlassian.net/wiki")
+                    .into(),
+            );
+        };
+        let site = Site {
+            base,
+            auth: e.confluence_auth.as_ref(),
+        };
+        let snippet = read(reader.fetch, &site, &id)?;
+        super::net::taken(vec![snippet], reader)
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &[
+            "CONFLUENCE_URL",
+            "CONFLUENCE_USER_EMAIL",
+            "CONFLUENCE_API_TOKEN",
+            "CONFLUENCE_PAT",
+        ]
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+}
 use super::remote::{ApiRequest, Auth, Fetch, Origin, send, text};
 
 /// What to set when Confluence refuses.
@@ -25,10 +73,11 @@ pub fn read(fetch: &dyn Fetch, site: &Site, id: &str) -> anyhow::Result<Snippet>
         credentials: CREDENTIALS,
     };
     let page = send(fetch, &site.page(id), origin)?.json(&label)?;
-    Ok(Snippet {
-        text: render_page(&page, site.base),
+    Ok(Snippet::new(
+        "confluence",
         label,
-    })
+        render_page(&page, site.base),
+    ))
 }
 use super::web::html_to_markdown;
 

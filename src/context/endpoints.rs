@@ -39,6 +39,11 @@ fn base(url: String) -> String {
 }
 
 impl Endpoints {
+    /// From the variables settings captured for the sources.
+    pub fn of(vars: &super::Vars) -> Endpoints {
+        Endpoints::from_vars(&|name| vars.get(name).map(|s| s.expose().to_string()))
+    }
+
     /// Resolves everything from `var` (a variable's value, if set).
     pub fn from_vars(var: &dyn Fn(&str) -> Option<String>) -> Endpoints {
         let get = |name: &str| set(var, name);

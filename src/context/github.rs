@@ -12,7 +12,51 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Snippet;
+use super::endpoints::Endpoints;
+use super::spec::Remote;
+use super::{Reader, Snippet, Source};
+
+/// Pull requests, issues and files on GitHub.
+pub struct GitHub;
+
+impl Source for GitHub {
+    fn kind(&self) -> &'static str {
+        "github"
+    }
+
+    fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
+        super::net::claims(self, spec, reader)
+    }
+
+    fn read(&self, spec: &str, reader: &mut Reader<'_>) -> anyhow::Result<Vec<Snippet>> {
+        let e = Endpoints::of(reader.vars);
+        let remote = super::net::parse(spec, &e)?;
+        let Remote::GitHub { owner, repo, item } = &remote else {
+            unreachable!("claimed by kind")
+        };
+        let repo = Repo {
+            api: &e.github_api,
+            owner,
+            repo,
+            auth: e.github_auth.as_ref(),
+        };
+        let snippet = read(reader.fetch, &repo, item, &remote.label())?;
+        super::net::taken(vec![snippet], reader)
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &[
+            "GITHUB_TOKEN",
+            "GH_TOKEN",
+            "GITHUB_API_URL",
+            "GITHUB_SERVER_URL",
+        ]
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+}
 use super::remote::{
     ApiRequest, Auth, Fetch, MAX_PAGES, Origin, encode, items, section, send, send_all, text,
 };
@@ -127,10 +171,7 @@ pub fn read(
             send(fetch, &repo.blob(reference, path), origin)?.text(label)?
         }
     };
-    Ok(Snippet {
-        label: label.to_string(),
-        text,
-    })
+    Ok(Snippet::new("github", label, text))
 }
 
 /// Whether an issue response is the issue side of a pull request.

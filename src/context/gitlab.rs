@@ -11,7 +11,51 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Snippet;
+use super::endpoints::Endpoints;
+use super::spec::Remote;
+use super::{Reader, Snippet, Source};
+
+/// Merge requests and issues on GitLab.
+pub struct GitLab;
+
+impl Source for GitLab {
+    fn kind(&self) -> &'static str {
+        "gitlab"
+    }
+
+    fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
+        super::net::claims(self, spec, reader)
+    }
+
+    fn read(&self, spec: &str, reader: &mut Reader<'_>) -> anyhow::Result<Vec<Snippet>> {
+        let e = Endpoints::of(reader.vars);
+        let remote = super::net::parse(spec, &e)?;
+        let Remote::GitLab { project, item } = &remote else {
+            unreachable!("claimed by kind")
+        };
+        let project = Project {
+            api: &e.gitlab_api,
+            path: project,
+            auth: e.gitlab_auth.as_ref(),
+        };
+        let snippet = read(reader.fetch, &project, item, &remote.label())?;
+        super::net::taken(vec![snippet], reader)
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &[
+            "GITLAB_TOKEN",
+            "CI_JOB_TOKEN",
+            "CI_API_V4_URL",
+            "GITLAB_URL",
+            "CI_SERVER_URL",
+        ]
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+}
 use super::remote::{
     ApiRequest, Auth, Fetch, MAX_PAGES, Origin, encode, items, section, send, send_all, text,
 };
@@ -44,10 +88,7 @@ pub fn read(
             render_issue(&json(project.issue(n))?, &list(project.issue_notes(n))?)
         }
     };
-    Ok(Snippet {
-        label: label.to_string(),
-        text,
-    })
+    Ok(Snippet::new("gitlab", label, text))
 }
 
 /// The token variables and the header each is sent in.

@@ -14,7 +14,55 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use super::Snippet;
+use super::endpoints::Endpoints;
+use super::spec::Remote;
+use super::{Reader, Snippet, Source};
+
+/// Jira issues (`jira:KEY`, browse URLs) and searches (`jql:QUERY`).
+pub struct Jira;
+
+impl Source for Jira {
+    fn kind(&self) -> &'static str {
+        "jira"
+    }
+
+    fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
+        super::net::claims(self, spec, reader)
+    }
+
+    fn read(&self, spec: &str, reader: &mut Reader<'_>) -> anyhow::Result<Vec<Snippet>> {
+        let e = Endpoints::of(reader.vars);
+        let remote = super::net::parse(spec, &e)?;
+        let Some(base) = e.hosts.jira.as_deref() else {
+            return Err(crate::error::usage(format!("{spec} needs JIRA_URL"))
+                .hint("set JIRA_URL to the Jira site, e.g. https://acme.atlassian.net")
+                .into());
+        };
+        let (flavour, auth) = match &e.jira_auth {
+            Some((f, a)) => (*f, Some(a)),
+            None => (Flavour::Cloud, None),
+        };
+        let site = Site {
+            base,
+            flavour,
+            auth,
+        };
+        let snippets = match &remote {
+            Remote::JiraIssue(key) => vec![read_issue(reader.fetch, &site, key)?],
+            Remote::Jql(query) => read_jql(reader.fetch, &site, query, reader.jql_max)?,
+            _ => unreachable!("claimed by kind"),
+        };
+        super::net::taken(snippets, reader)
+    }
+
+    fn variables(&self) -> &'static [&'static str] {
+        &["JIRA_URL", "JIRA_USER_EMAIL", "JIRA_API_TOKEN", "JIRA_PAT"]
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+}
 use super::adf;
 use super::remote::{ApiRequest, Auth, Fetch, Origin, encode, items, section, send, text};
 
@@ -31,10 +79,7 @@ pub fn read_issue(fetch: &dyn Fetch, site: &Site, key: &str) -> anyhow::Result<S
         credentials: CREDENTIALS,
     };
     let issue = send(fetch, &site.issue(key), origin)?.json(&label)?;
-    Ok(Snippet {
-        text: render_issue(&issue),
-        label,
-    })
+    Ok(Snippet::new("jira", label, render_issue(&issue)))
 }
 
 /// Reads the first `max` issues matching `jql`, one snippet each; none matching is an error.
@@ -54,9 +99,12 @@ pub fn read_jql(
     let snippets: Vec<Snippet> = search_issues(&response)
         .iter()
         .take(max as usize)
-        .map(|issue| Snippet {
-            label: format!("jira:{}", text(issue, "/key")),
-            text: render_issue(issue),
+        .map(|issue| {
+            Snippet::new(
+                "jira",
+                format!("jira:{}", text(issue, "/key")),
+                render_issue(issue),
+            )
         })
         .collect();
     if snippets.is_empty() {

@@ -61,6 +61,8 @@ pub struct ApiRequest {
     pub headers: Vec<(String, String)>,
     pub auth: Option<Auth>,
     pub body: Option<Value>,
+    /// Redirects to follow: 0 for APIs, a few for web pages.
+    pub follow_redirects: u32,
 }
 
 impl ApiRequest {
@@ -71,6 +73,7 @@ impl ApiRequest {
             headers: Vec::new(),
             auth: auth.cloned(),
             body: None,
+            follow_redirects: 0,
         }
     }
 

@@ -91,6 +91,34 @@ impl Remote {
     }
 }
 
+impl Remote {
+    /// The source that reads it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Remote::Web(_) => "web",
+            Remote::GitHub { .. } => "github",
+            Remote::GitLab { .. } => "gitlab",
+            Remote::JiraIssue(_) | Remote::Jql(_) => "jira",
+            Remote::Confluence(_) => "confluence",
+        }
+    }
+}
+
+/// The kind of source a spec is for, malformed or not (`gh:oops` is still GitHub's to
+/// refuse); `None` for a spec that is not remote.
+pub fn kind_of(spec: &str, hosts: &Hosts) -> Option<&'static str> {
+    match parse(spec, hosts) {
+        Ok(remote) => remote.map(|r| r.kind()),
+        Err(_) => match spec.split_once(':').map(|(p, _)| p) {
+            Some("gh") => Some("github"),
+            Some("gl") => Some("gitlab"),
+            Some("jira" | "jql") => Some("jira"),
+            Some("confluence") => Some("confluence"),
+            _ => None,
+        },
+    }
+}
+
 /// Why a spec that looks remote cannot be used.
 #[derive(Debug, PartialEq)]
 pub struct BadSpec(pub String);
@@ -389,6 +417,15 @@ mod tests {
         for (spec, want) in table {
             assert_eq!(p(spec), want, "{spec}");
         }
+    }
+
+    #[test]
+    fn kinds_route_malformed_specs_to_their_source() {
+        assert_eq!(kind_of("gh:oops", &hosts()), Some("github"));
+        assert_eq!(kind_of("jql:", &hosts()), Some("jira"));
+        assert_eq!(kind_of("confluence:98765", &hosts()), Some("confluence"));
+        assert_eq!(kind_of("https://example.org/", &hosts()), Some("web"));
+        assert_eq!(kind_of("src/main.rs", &hosts()), None);
     }
 
     #[test]

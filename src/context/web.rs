@@ -11,8 +11,34 @@ use htmd::options::{BulletListMarker, Options};
 use htmd::{HtmlToMarkdown, Node};
 use markup5ever_rcdom::NodeData;
 
-use super::Snippet;
 use super::remote::{ApiRequest, Fetch, Origin, send};
+use super::{Reader, Snippet, Source};
+
+/// Any other `http://` or `https://` URL.
+pub struct Web;
+
+impl Source for Web {
+    fn kind(&self) -> &'static str {
+        "web"
+    }
+
+    fn claims(&self, spec: &str, reader: &Reader<'_>) -> bool {
+        super::net::claims(self, spec, reader)
+    }
+
+    fn read(&self, spec: &str, reader: &mut Reader<'_>) -> anyhow::Result<Vec<Snippet>> {
+        let url = spec.split('#').next().unwrap_or(spec);
+        let snippet = read(reader.fetch, url)?;
+        super::net::taken(vec![snippet], reader)
+    }
+
+    fn fetches(&self) -> bool {
+        true
+    }
+}
+
+/// Redirects a web page may take.
+pub const MAX_REDIRECTS: u32 = 5;
 
 /// What a web request asks for, most wanted first.
 pub const ACCEPT: &str =
@@ -25,11 +51,9 @@ pub fn read(fetch: &dyn Fetch, url: &str) -> anyhow::Result<Snippet> {
         what: url,
         credentials: "",
     };
-    let response = send(
-        fetch,
-        &ApiRequest::get(url, None).header("Accept", ACCEPT),
-        origin,
-    )?;
+    let mut request = ApiRequest::get(url, None).header("Accept", ACCEPT);
+    request.follow_redirects = MAX_REDIRECTS;
+    let response = send(fetch, &request, origin)?;
     let content_type = response.header("content-type");
     let text = match body_kind(content_type.as_deref()) {
         Some(Body::Html) => html_to_markdown(&String::from_utf8_lossy(&response.body)),
@@ -41,10 +65,7 @@ pub fn read(fetch: &dyn Fetch, url: &str) -> anyhow::Result<Snippet> {
                 .into());
         }
     };
-    Ok(Snippet {
-        label: url.to_string(),
-        text,
-    })
+    Ok(Snippet::new("web", url, text))
 }
 
 /// How a response body becomes snippet text.

@@ -71,6 +71,9 @@ pub struct ModelConfig {
     /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
     #[serde(skip)]
     pub key: Option<KeySource>,
+    /// The registry's entry for `provider`, filled in by `Settings::resolve`.
+    #[serde(skip)]
+    pub provider_entry: Option<crate::provider::ProviderRef>,
 }
 
 impl ModelConfig {
