@@ -63,7 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List, show, export, import and edit saved conversations')
             [CompletionResult]::new('personas', 'personas', [CompletionResultType]::ParameterValue, 'List or show personas')
-            [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
+            [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets, or show what a snippet spec adds to a call')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
@@ -192,6 +192,34 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
         'cellmage;snippets' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the named snippets and where they are')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;snippets;list' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;snippets;show' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;snippets;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the named snippets and where they are')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;snippets;help;list' {
+            break
+        }
+        'cellmage;snippets;help;show' {
+            break
+        }
+        'cellmage;snippets;help;help' {
             break
         }
         'cellmage;models' {
@@ -243,7 +271,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
         'cellmage;help' {
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List, show, export, import and edit saved conversations')
             [CompletionResult]::new('personas', 'personas', [CompletionResultType]::ParameterValue, 'List or show personas')
-            [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets')
+            [CompletionResult]::new('snippets', 'snippets', [CompletionResultType]::ParameterValue, 'List named snippets, or show what a snippet spec adds to a call')
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
@@ -294,6 +322,14 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;snippets' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the named snippets and where they are')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)')
+            break
+        }
+        'cellmage;help;snippets;list' {
+            break
+        }
+        'cellmage;help;snippets;show' {
             break
         }
         'cellmage;help;models' {

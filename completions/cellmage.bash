@@ -91,6 +91,12 @@ _cellmage() {
             cellmage__subcmd__help__subcmd__personas,show)
                 cmd="cellmage__subcmd__help__subcmd__personas__subcmd__show"
                 ;;
+            cellmage__subcmd__help__subcmd__snippets,list)
+                cmd="cellmage__subcmd__help__subcmd__snippets__subcmd__list"
+                ;;
+            cellmage__subcmd__help__subcmd__snippets,show)
+                cmd="cellmage__subcmd__help__subcmd__snippets__subcmd__show"
+                ;;
             cellmage__subcmd__history,clear)
                 cmd="cellmage__subcmd__history__subcmd__clear"
                 ;;
@@ -156,6 +162,24 @@ _cellmage() {
                 ;;
             cellmage__subcmd__personas__subcmd__help,show)
                 cmd="cellmage__subcmd__personas__subcmd__help__subcmd__show"
+                ;;
+            cellmage__subcmd__snippets,help)
+                cmd="cellmage__subcmd__snippets__subcmd__help"
+                ;;
+            cellmage__subcmd__snippets,list)
+                cmd="cellmage__subcmd__snippets__subcmd__list"
+                ;;
+            cellmage__subcmd__snippets,show)
+                cmd="cellmage__subcmd__snippets__subcmd__show"
+                ;;
+            cellmage__subcmd__snippets__subcmd__help,help)
+                cmd="cellmage__subcmd__snippets__subcmd__help__subcmd__help"
+                ;;
+            cellmage__subcmd__snippets__subcmd__help,list)
+                cmd="cellmage__subcmd__snippets__subcmd__help__subcmd__list"
+                ;;
+            cellmage__subcmd__snippets__subcmd__help,show)
+                cmd="cellmage__subcmd__snippets__subcmd__help__subcmd__show"
                 ;;
             *)
                 ;;
@@ -540,8 +564,36 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help__subcmd__snippets)
-            opts=""
+            opts="list show"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__snippets__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__snippets__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -998,8 +1050,92 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__snippets)
-            opts="-h --help"
+            opts="-h --help list show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__help)
+            opts="list show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__list)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__snippets__subcmd__show)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -60,7 +60,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --version 'Print version'
             cand history 'List, show, export, import and edit saved conversations'
             cand personas 'List or show personas'
-            cand snippets 'List named snippets'
+            cand snippets 'List named snippets, or show what a snippet spec adds to a call'
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
@@ -164,6 +164,28 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;snippets'= {
             cand -h 'Print help'
             cand --help 'Print help'
+            cand list 'List the named snippets and where they are'
+            cand show 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;snippets;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;snippets;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;snippets;help'= {
+            cand list 'List the named snippets and where they are'
+            cand show 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;snippets;help;list'= {
+        }
+        &'cellmage;snippets;help;show'= {
+        }
+        &'cellmage;snippets;help;help'= {
         }
         &'cellmage;models'= {
             cand -h 'Print help'
@@ -210,7 +232,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help'= {
             cand history 'List, show, export, import and edit saved conversations'
             cand personas 'List or show personas'
-            cand snippets 'List named snippets'
+            cand snippets 'List named snippets, or show what a snippet spec adds to a call'
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
@@ -249,6 +271,12 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help;personas;show'= {
         }
         &'cellmage;help;snippets'= {
+            cand list 'List the named snippets and where they are'
+            cand show 'Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)'
+        }
+        &'cellmage;help;snippets;list'= {
+        }
+        &'cellmage;help;snippets;show'= {
         }
         &'cellmage;help;models'= {
         }

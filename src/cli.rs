@@ -231,8 +231,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PersonasCommand>,
     },
-    /// List named snippets
-    Snippets,
+    /// List named snippets, or show what a snippet spec adds to a call
+    Snippets {
+        #[command(subcommand)]
+        action: Option<SnippetsCommand>,
+    },
     /// List models and aliases with provider, context window and prices
     Models,
     /// Print every resolved setting and where it came from
@@ -347,6 +350,14 @@ impl Cli {
             _ => self.ask.clone(),
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnippetsCommand {
+    /// List the named snippets and where they are
+    List,
+    /// Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)
+    Show { spec: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -226,6 +226,29 @@ pub fn gather(ask: &AskArgs, settings: &Settings, stdin_is_tty: bool) -> Result<
     })
 }
 
+/// What `--snippet SPEC` adds to a call, exactly as sent: each message's text, a blank line
+/// between them.
+pub fn show(spec: &str, settings: &Settings) -> Result<String> {
+    let conn = net::connection(settings);
+    let fetch = net::Net(&conn);
+    let mut stdin = read_stdin(settings.stdin_is_tty || spec != "-")?;
+    let mut budget = Budget::default();
+    let mut reader = Reader {
+        paths: &settings.paths,
+        stdin: &mut stdin,
+        budget: &mut budget,
+        vars: &settings.source_vars,
+        fetch: &fetch,
+        jql_max: 10,
+        dry_run: false,
+    };
+    let texts: Vec<String> = resolve(spec, &mut reader)?
+        .into_iter()
+        .map(|s| s.into_message(Role::User).content)
+        .collect();
+    Ok(format!("{}\n", texts.join("\n\n")))
+}
+
 /// One `--snippet` argument → the snippets it names: the first source that claims it reads it.
 fn resolve(spec: &str, reader: &mut Reader<'_>) -> Result<Vec<Snippet>> {
     match SOURCES.iter().find(|s| s.claims(spec, reader)) {

@@ -28,6 +28,7 @@ mod review_call;
 mod schema;
 mod secrets;
 mod snippets;
+mod sources;
 mod streams;
 mod timeouts;
 mod transport;
