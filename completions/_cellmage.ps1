@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]')
             [CompletionResult]::new('--snippet', '--snippet', [CompletionResultType]::ParameterName, 'Context: a named snippet, file, directory, glob, `-`, or a remote spec (repeatable)')
             [CompletionResult]::new('--sys-snippet', '--sys-snippet', [CompletionResultType]::ParameterName, 'Like --snippet, but sent as a system message')
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Attach an image to the prompt (PNG, JPEG, GIF or WebP; a path or URL; repeatable)')
             [CompletionResult]::new('--jql-max', '--jql-max', [CompletionResultType]::ParameterName, 'How many issues a `jql:` snippet reads [default: 10]')
             [CompletionResult]::new('--conversation', '--conversation', [CompletionResultType]::ParameterName, 'Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]')
             [CompletionResult]::new('-x', '-x', [CompletionResultType]::ParameterName, 'Print only code: first (default), last, all, a 1-based index or a language')

@@ -188,7 +188,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --jql-max --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
+            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --image --jql-max --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -251,6 +251,10 @@ _cellmage() {
                     return 0
                     ;;
                 --sys-snippet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --image)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

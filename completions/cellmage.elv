@@ -33,6 +33,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --retries 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]'
             cand --snippet 'Context: a named snippet, file, directory, glob, `-`, or a remote spec (repeatable)'
             cand --sys-snippet 'Like --snippet, but sent as a system message'
+            cand --image 'Attach an image to the prompt (PNG, JPEG, GIF or WebP; a path or URL; repeatable)'
             cand --jql-max 'How many issues a `jql:` snippet reads [default: 10]'
             cand --conversation 'Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]'
             cand -x 'Print only code: first (default), last, all, a 1-based index or a language'

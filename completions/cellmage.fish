@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cellmage_global_optspecs
-    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= jql-max= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
+    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= image= jql-max= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
 end
 
 function __fish_cellmage_needs_command
@@ -36,6 +36,7 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -l timeout -d 'Seconds t
 complete -c cellmage -n "__fish_cellmage_needs_command" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l snippet -d 'Context: a named snippet, file, directory, glob, `-`, or a remote spec (repeatable)' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l sys-snippet -d 'Like --snippet, but sent as a system message' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l image -d 'Attach an image to the prompt (PNG, JPEG, GIF or WebP; a path or URL; repeatable)' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l jql-max -d 'How many issues a `jql:` snippet reads [default: 10]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l conversation -d 'Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s x -l extract -d 'Print only code: first (default), last, all, a 1-based index or a language' -r

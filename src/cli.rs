@@ -87,6 +87,14 @@ pub struct AskArgs {
     #[arg(long, value_name = "NAME|PATH|SPEC")]
     pub sys_snippet: Vec<String>,
 
+    /// Attach an image to the prompt (PNG, JPEG, GIF or WebP; a path or URL; repeatable)
+    ///
+    /// The type is told from the bytes. The model must support images, and each image must
+    /// be within the provider's size limit (Anthropic 5 MiB, OpenAI 20 MiB). Images are kept
+    /// in the data directory by content hash, so a continued conversation sends them again.
+    #[arg(long, value_name = "PATH|URL")]
+    pub image: Vec<String>,
+
     /// How many issues a `jql:` snippet reads [default: 10]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub jql_max: Option<u32>,

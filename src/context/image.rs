@@ -126,12 +126,6 @@ impl Image {
     }
 }
 
-/// Anthropic: 5 MB per image on the API (vision guide, "image size limits"; the API's
-/// error counts 5,242,880 bytes).
-pub const ANTHROPIC_MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
-/// OpenAI: 20 MB per image (vision guide, "image input requirements").
-pub const OPENAI_MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
-
 #[cfg(test)]
 mod tests {
     use super::*;

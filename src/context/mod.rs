@@ -6,6 +6,7 @@
 //! `File: label` + a safe fence (`render`).
 
 pub mod adf;
+pub mod attach;
 mod budget;
 pub mod confluence;
 mod directory;
@@ -128,6 +129,8 @@ pub struct Input {
     pub prompt: String,
     pub system_snippets: Vec<Message>,
     pub snippets: Vec<Message>,
+    /// `--image`: attached to the prompt's message.
+    pub images: Vec<crate::message::Attached>,
 }
 
 /// A snippet before rendering: the source that read it, a label (its path) and its text.
@@ -219,10 +222,12 @@ pub fn gather(ask: &AskArgs, settings: &Settings, stdin_is_tty: bool) -> Result<
             .hint("give the prompt as words, with --prompt-file, or on stdin")
             .into());
     }
+    let images = attach::load(&ask.image, &paths.cwd, &paths.data_dir, &fetch)?;
     Ok(Input {
         prompt,
         system_snippets,
         snippets,
+        images,
     })
 }
 

@@ -9,14 +9,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::v1;
+use super::{v1, v2};
 use crate::message::{Message, Role};
 use crate::provider::Usage;
 
 /// The `format` field of every header and export.
 pub const FORMAT: &str = "cellmage-conversation";
 /// The format version this build writes, and the newest it reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// One recorded call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -162,6 +162,7 @@ pub fn decode_header(version: u64, value: Value) -> Result<Header, FormatError> 
     readable(version)?;
     match version {
         1 => Ok(v1::header(value)?),
+        2 => Ok(v2::header(value)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
@@ -171,6 +172,7 @@ pub fn decode_exchange(version: u64, value: Value) -> Result<Exchange, FormatErr
     readable(version)?;
     match version {
         1 => Ok(v1::exchange(value)?),
+        2 => Ok(v2::exchange(value)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
@@ -422,7 +424,7 @@ pub mod tests {
             let err = parse(format!("{one}{tail}").as_bytes()).unwrap_err();
             assert_eq!(err.line, Some(3), "{tail:?}");
         }
-        let newer = file_text(&conversation(0)).replace("\"version\":1", "\"version\":2");
+        let newer = file_text(&conversation(0)).replace("\"version\":2", "\"version\":3");
         let err = parse(newer.trim_end().as_bytes()).unwrap_err();
         assert!(err.message.contains("newer"), "{err:?}");
     }
@@ -436,7 +438,7 @@ pub mod tests {
         assert_eq!(parse(bad_middle.as_bytes()).unwrap_err().line, Some(2));
         let bad_header = text.replacen(FORMAT, "something-else", 1);
         assert_eq!(parse(bad_header.as_bytes()).unwrap_err().line, Some(1));
-        let newer = text.replacen("\"version\":1", "\"version\":2", 1);
+        let newer = text.replacen("\"version\":2", "\"version\":3", 1);
         let err = parse(newer.as_bytes()).unwrap_err();
         assert!(err.message.contains("newer cellmage"), "{err:?}");
     }

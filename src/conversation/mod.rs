@@ -5,6 +5,7 @@ pub mod format;
 pub mod markdown;
 pub mod store;
 pub mod v1;
+pub mod v2;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -51,6 +51,11 @@ impl Provider for Anthropic {
             ..Capabilities::default()
         }
     }
+    /// 5 MB per image (<https://docs.anthropic.com/en/docs/build-with-claude/vision>,
+    /// "image size limits"; the API's error counts 5,242,880 bytes).
+    fn max_image_bytes(&self) -> Option<usize> {
+        Some(5 * 1024 * 1024)
+    }
     fn missing_key_hint(&self) -> &'static str {
         "set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table"
     }
@@ -131,19 +136,29 @@ fn split(req: &ChatRequest) -> (Option<String>, Vec<Value>) {
         .filter(|m| m.role == Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    let mut turns: Vec<(Role, String)> = Vec::new();
+    let mut turns: Vec<(Role, String, Vec<Value>)> = Vec::new();
     for m in req.messages.iter().filter(|m| m.role != Role::System) {
+        let images = m.images.iter().map(|i| i.anthropic_block());
         match turns.last_mut() {
-            Some((role, text)) if *role == m.role => {
+            Some((role, text, blocks)) if *role == m.role => {
                 text.push_str("\n\n");
                 text.push_str(&m.content);
+                blocks.extend(images);
             }
-            _ => turns.push((m.role, m.content.clone())),
+            _ => turns.push((m.role, m.content.clone(), images.collect())),
         }
     }
+    // Images go first, then the text, as a list of content blocks; without images the
+    // content stays a string.
     let messages = turns
         .into_iter()
-        .map(|(role, content)| json!({"role": role.as_str(), "content": content}))
+        .map(|(role, content, mut blocks)| match blocks.is_empty() {
+            true => json!({"role": role.as_str(), "content": content}),
+            false => {
+                blocks.push(json!({"type": "text", "text": content}));
+                json!({"role": role.as_str(), "content": blocks})
+            }
+        })
         .collect();
     ((!system.is_empty()).then(|| system.join("\n\n")), messages)
 }

@@ -107,6 +107,10 @@ pub trait Provider: Sync {
     fn model_capabilities(&self, _model: &str) -> Capabilities {
         self.capabilities()
     }
+    /// The largest image the API accepts, base64 included; `None`: no known limit.
+    fn max_image_bytes(&self) -> Option<usize> {
+        None
+    }
     /// The hint when the hosted API is called with no key.
     fn missing_key_hint(&self) -> &'static str {
         ""

@@ -43,7 +43,7 @@ pub static OPENAI: Compatible = Compatible {
     models: MODELS,
     capabilities: Capabilities {
         json_schema: true,
-        vision: false,
+        vision: true,
         reasoning: false,
         requires_max_tokens: false,
         offline: false,
@@ -75,6 +75,10 @@ impl Provider for Compatible {
     }
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
+    }
+    /// 20 MB per image (<https://platform.openai.com/docs/guides/images-vision>).
+    fn max_image_bytes(&self) -> Option<usize> {
+        Some(20 * 1024 * 1024)
     }
     fn url(&self, base: &str) -> String {
         url(base)

@@ -12,6 +12,7 @@ mod dry_run_body;
 mod errors;
 mod extract;
 mod history;
+mod images;
 mod interrupt;
 mod json;
 mod local_io;
