@@ -235,6 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
         }
         'cellmage;review' {
             [CompletionResult]::new('--base', '--base', [CompletionResultType]::ParameterName, 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]')
+            [CompletionResult]::new('--pr', '--pr', [CompletionResultType]::ParameterName, 'Review a pull or merge request fetched from its API, without a checkout')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit 10 when a finding at or above this severity remains')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the report to FILE, atomically, instead of stdout')
@@ -252,6 +253,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--api-base', '--api-base', [CompletionResultType]::ParameterName, 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]')
             [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]')
+            [CompletionResult]::new('--post', '--post', [CompletionResultType]::ParameterName, 'Publish the result on the --pr: line comments on the new version plus a summary')
             [CompletionResult]::new('--full-files', '--full-files', [CompletionResultType]::ParameterName, 'Also send the full new version of every changed file')
             [CompletionResult]::new('--keep-outside', '--keep-outside', [CompletionResultType]::ParameterName, 'Keep findings outside the change, marked as such, instead of dropping them')
             [CompletionResult]::new('--allow-truncated', '--allow-truncated', [CompletionResultType]::ParameterName, 'Accept an answer cut off by the token limit (exit 0, files written)')

@@ -968,13 +968,17 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__review)
-            opts="-o -p -m -t -v -h --base --format --fail-on --output --full-files --keep-outside --persona --snippet --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --help"
+            opts="-o -p -m -t -v -h --base --pr --post --format --fail-on --output --full-files --keep-outside --persona --snippet --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

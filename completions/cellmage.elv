@@ -198,6 +198,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         }
         &'cellmage;review'= {
             cand --base 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]'
+            cand --pr 'Review a pull or merge request fetched from its API, without a checkout'
             cand --format 'Output format'
             cand --fail-on 'Exit 10 when a finding at or above this severity remains'
             cand -o 'Write the report to FILE, atomically, instead of stdout'
@@ -215,6 +216,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand --api-base 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]'
             cand --timeout 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]'
             cand --retries 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]'
+            cand --post 'Publish the result on the --pr: line comments on the new version plus a summary'
             cand --full-files 'Also send the full new version of every changed file'
             cand --keep-outside 'Keep findings outside the change, marked as such, instead of dropping them'
             cand --allow-truncated 'Accept an answer cut off by the token limit (exit 0, files written)'

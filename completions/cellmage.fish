@@ -112,6 +112,7 @@ complete -c cellmage -n "__fish_cellmage_using_subcommand snippets; and __fish_s
 complete -c cellmage -n "__fish_cellmage_using_subcommand models" -s h -l help -d 'Print help'
 complete -c cellmage -n "__fish_cellmage_using_subcommand config" -s h -l help -d 'Print help'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l base -d 'Review `git diff REF...HEAD` [default: origin/HEAD, main or master]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l pr -d 'Review a pull or merge request fetched from its API, without a checkout' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l format -d 'Output format' -r -f -a "markdown\t'A PR comment body, grouped by severity'
 github\t'GitHub Actions workflow commands (annotations)'
 sarif\t'SARIF 2.1.0, for code-scanning upload'
@@ -133,6 +134,7 @@ complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l provider -d
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l post -d 'Publish the result on the --pr: line comments on the new version plus a summary'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l full-files -d 'Also send the full new version of every changed file'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l keep-outside -d 'Keep findings outside the change, marked as such, instead of dropping them'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'

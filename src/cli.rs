@@ -277,6 +277,20 @@ pub struct ReviewArgs {
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
 
+    /// Review a pull or merge request fetched from its API, without a checkout
+    ///
+    /// A GitHub pull request URL or `gh:OWNER/REPO#N`, or a GitLab merge request URL or
+    /// `gl:GROUP/PROJECT!N` (tokens and hosts as for --snippet: GITHUB_TOKEN, GITLAB_TOKEN…).
+    #[arg(long, value_name = "URL|SPEC", conflicts_with_all = ["base", "full_files"])]
+    pub pr: Option<String>,
+
+    /// Publish the result on the --pr: line comments on the new version plus a summary
+    ///
+    /// Running again updates cellmage's summary (found by a hidden marker) and does not
+    /// repeat a line comment already posted for the same finding.
+    #[arg(long, requires = "pr")]
+    pub post: bool,
+
     /// Output format
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: ReviewFormat,

@@ -52,11 +52,14 @@ impl Fetch for Net<'_> {
             let (name, value) = auth.header();
             headers.push((name, HeaderValue::Secret(Secret::new(value))));
         }
+        let method = match request.method {
+            Method::Put => Some("PUT"),
+            Method::Patch => Some("PATCH"),
+            Method::Get | Method::Post => None,
+        };
         let exchange = match (request.method, &request.body) {
             (Method::Get, _) => transport::Request::get(&request.url, headers),
-            (Method::Post, Some(body)) => {
-                transport::Request::post(&request.url, headers, body.to_string())
-            }
+            (_, Some(body)) => transport::Request::post(&request.url, headers, body.to_string()),
             (method, body) => {
                 return Err(Failure::new(
                     crate::error::Kind::Internal,
@@ -71,6 +74,7 @@ impl Fetch for Net<'_> {
         };
         let reading = Reading {
             redirects: request.follow_redirects,
+            method,
         };
         // One byte over the snippet limit, so that the budget can refuse a larger body.
         let fetched = transport::fetch_any(&exchange, self.0, MAX_FILE_BYTES + 1, reading)?;

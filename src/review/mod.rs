@@ -5,6 +5,7 @@
 
 pub mod diff;
 pub mod findings;
+pub mod forge;
 pub mod format;
 pub mod git;
 
@@ -28,6 +29,7 @@ use findings::Report;
 enum Origin {
     Git,
     Stdin,
+    Pull(Box<forge::Pull>),
 }
 
 /// The change under review.
@@ -61,11 +63,21 @@ pub fn run(args: &ReviewArgs, settings: &Settings) -> Result<()> {
         args.output.as_deref(),
         &format::render(args.format, &report),
     )?;
+    if let (true, Origin::Pull(pull)) = (args.post, &change.origin) {
+        forge::publish(pull, &report, settings)?;
+    }
     gate(&report, args.fail_on)
 }
 
 /// A diff piped on stdin (when no `--base` is given), else `git diff BASE...HEAD`.
 fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
+    if let Some(spec) = &args.pr {
+        let pull = forge::fetch(spec, settings)?;
+        return Ok(Change {
+            text: pull.diff.clone(),
+            origin: Origin::Pull(Box::new(pull)),
+        });
+    }
     let piped = match args.base {
         None => crate::context::read_stdin(settings.stdin_is_tty)?,
         Some(_) => None,
@@ -133,6 +145,7 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
         let bytes = match change.origin {
             Origin::Git => git::show_head(cwd, &file.path),
             Origin::Stdin => read_limited(&cwd.join(&file.path)),
+            Origin::Pull(_) => continue,
         };
         let text = bytes.ok().and_then(|b| {
             (b.len() as u64 <= context::MAX_FILE_BYTES && !b.contains(&0))

@@ -250,6 +250,8 @@ pub fn fetch(request: &Request, conn: &Connection, limit: u64) -> Result<Fetched
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Reading {
     pub redirects: u32,
+    /// `PUT` or `PATCH` for a request with a body (`POST` otherwise).
+    pub method: Option<&'static str>,
 }
 
 /// Like [`fetch`], with statuses other than 429 and 5xx returned instead of failed.
@@ -304,6 +306,7 @@ fn send_with<T>(
             deadline,
             secrets: &secrets,
             any_status: reading.is_some(),
+            method: reading.and_then(|r| r.method),
         };
         let err = match attempt.run(read) {
             Ok(value) => {
@@ -372,6 +375,7 @@ struct Attempt<'a> {
     secrets: &'a [Secret],
     /// Hand statuses that a retry cannot help to `read` (see [`Reading`]).
     any_status: bool,
+    method: Option<&'static str>,
 }
 
 impl Attempt<'_> {
@@ -383,19 +387,25 @@ impl Attempt<'_> {
         request.check_headers()?;
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         let global = Some(remaining.max(Duration::from_millis(1)));
-        conn.log(format!("> {} {}", request.method(), request.url));
+        let method = self.method.filter(|_| request.body.is_some());
+        conn.log(format!(
+            "> {} {}",
+            method.unwrap_or(request.method()),
+            request.url
+        ));
         for (name, value) in &request.headers {
             conn.log(format!("> {name}: {}", value.redacted()));
         }
         let sent = Instant::now();
         let response = match &request.body {
             Some(body) => {
-                let mut builder = self
-                    .agent
-                    .post(&request.url)
-                    .config()
-                    .timeout_global(global)
-                    .build();
+                let agent = self.agent;
+                let builder = match method {
+                    Some("PUT") => agent.put(&request.url),
+                    Some("PATCH") => agent.patch(&request.url),
+                    _ => agent.post(&request.url),
+                };
+                let mut builder = builder.config().timeout_global(global).build();
                 for (name, value) in &request.headers {
                     builder = builder.header(name.as_str(), value.expose());
                 }

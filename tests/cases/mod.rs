@@ -26,6 +26,7 @@ mod request;
 mod retries;
 mod review;
 mod review_call;
+mod review_pr;
 mod schema;
 mod secrets;
 mod snippets;
