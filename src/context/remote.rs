@@ -217,6 +217,11 @@ pub fn send(fetch: &dyn Fetch, request: &ApiRequest, origin: Origin) -> anyhow::
             format!("{service} rate limit reached while reading {what} (HTTP {status})"),
         )
         .hint("wait and retry"),
+        ErrorClass::Other if (300..400).contains(&status) => Failure::new(
+            Kind::Rejected,
+            format!("{service}: {what} redirects too often or elsewhere (HTTP {status})"),
+        )
+        .hint("give the final URL"),
         ErrorClass::Other if status >= 500 => Failure::new(
             Kind::Server,
             format!("{service} failed while reading {what} (HTTP {status})"),

@@ -351,6 +351,15 @@ fn web_pages_become_markdown_follow_redirects_and_refuse_binary() {
     );
     assert!(!text.contains("menu") && !text.contains("x()"), "{text}");
     assert!(text.contains("{\"a\": 1}"), "{text}");
+    let looping = FakeApi::start(vec![Route::exact(
+        "GET",
+        "/loop",
+        Reply::status(302, "").with_header("Location", "/loop"),
+    )]);
+    let url = format!("{}/loop", looping.url());
+    env.run(&["--snippet", &url, "q"])
+        .fails(9, "redirects too often");
+    assert_eq!(looping.hits(), 6, "the first request and 5 redirects");
     let pdf = format!("{}/file.pdf", api.url());
     env.run(&["--snippet", &pdf, "q"])
         .fails(2, "is application/pdf, not text");
