@@ -76,16 +76,32 @@ pub struct AskArgs {
     #[command(flatten)]
     pub call: CallArgs,
 
-    /// Context: a named snippet, file, directory, glob or `-` (repeatable)
+    /// Context: a named snippet, file, directory, glob, `-`, or a remote spec (repeatable)
     ///
     /// Directories are read recursively, respecting .gitignore and skipping hidden and
-    /// binary files. Each snippet is sent as its own user message before the prompt.
-    #[arg(long, value_name = "NAME|PATH")]
+    /// binary files. Remote specs: an http(s) URL (the page as Markdown), a GitHub pull
+    /// request, issue or file URL or `gh:OWNER/REPO#N`, a GitLab merge request or issue URL
+    /// or `gl:GROUP/PROJECT!N` / `gl:GROUP/PROJECT#N`, `jira:KEY-123`, `jql:QUERY`,
+    /// `confluence:ID` or a Confluence page URL. Each snippet is sent as its own user
+    /// message before the prompt.
+    #[arg(long, value_name = "NAME|PATH|SPEC")]
     pub snippet: Vec<String>,
 
     /// Like --snippet, but sent as a system message
-    #[arg(long, value_name = "NAME|PATH")]
+    #[arg(long, value_name = "NAME|PATH|SPEC")]
     pub sys_snippet: Vec<String>,
+
+    /// Attach an image to the prompt (PNG, JPEG, GIF or WebP; a path or URL; repeatable)
+    ///
+    /// The type is told from the bytes. The model must support images, and each image must
+    /// be within the provider's size limit (Anthropic 5 MiB, OpenAI 20 MiB). Images are kept
+    /// in the data directory by content hash, so a continued conversation sends them again.
+    #[arg(long, value_name = "PATH|URL")]
+    pub image: Vec<String>,
+
+    /// How many issues a `jql:` snippet reads [default: 10]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub jql_max: Option<u32>,
 
     /// Continue the most recent conversation
     #[arg(short = 'c', long = "continue", conflicts_with = "conversation")]
@@ -277,8 +293,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<PersonasCommand>,
     },
-    /// List named snippets
-    Snippets,
+    /// List named snippets, or show what a snippet spec adds to a call
+    Snippets {
+        #[command(subcommand)]
+        action: Option<SnippetsCommand>,
+    },
     /// List models and aliases with provider, context window and prices
     Models,
     /// Print every resolved setting and where it came from, or trust the project config
@@ -339,6 +358,20 @@ pub struct ReviewArgs {
     /// Review the staged changes: `git diff --cached`
     #[arg(long)]
     pub staged: bool,
+
+    /// Review a pull or merge request fetched from its API, without a checkout
+    ///
+    /// A GitHub pull request URL or `gh:OWNER/REPO#N`, or a GitLab merge request URL or
+    /// `gl:GROUP/PROJECT!N` (tokens and hosts as for --snippet: GITHUB_TOKEN, GITLAB_TOKEN…).
+    #[arg(long, value_name = "URL|SPEC", conflicts_with_all = ["base", "full_files"])]
+    pub pr: Option<String>,
+
+    /// Publish the result on the --pr: line comments on the new version plus a summary
+    ///
+    /// Running again updates cellmage's summary (found by a hidden marker) and does not
+    /// repeat a line comment already posted for the same finding.
+    #[arg(long, requires = "pr")]
+    pub post: bool,
 
     /// Output format
     #[arg(long, value_enum, default_value = "markdown")]
@@ -429,6 +462,14 @@ impl Cli {
 /// `-o FILE`, where `-` means stdout: `None` then.
 pub fn output_file(path: Option<&Path>) -> Option<&Path> {
     path.filter(|p| *p != Path::new("-"))
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnippetsCommand {
+    /// List the named snippets and where they are
+    List,
+    /// Print exactly what a --snippet SPEC would add (a file, a URL, gh:…, jira:…)
+    Show { spec: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -30,6 +30,40 @@ pub struct Message {
     pub content: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snippet: Option<Origin>,
+    /// Images attached to this message (`--image`), kept in the data directory by hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<Attached>,
+}
+
+/// An image attached to a message. The record keeps its file name in the data directory's
+/// `images/` (the SHA-256 of the bytes) and its type; the base64 data is loaded for the wire.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveSerialize, Deserialize)]
+pub struct Attached {
+    pub name: String,
+    pub media_type: String,
+    #[serde(skip)]
+    pub data: String,
+}
+
+impl Attached {
+    /// The OpenAI chat-completions content part (a data URL).
+    pub fn openai_part(&self) -> serde_json::Value {
+        serde_json::json!({"type": "image_url", "image_url": {
+            "url": format!("data:{};base64,{}", self.media_type, self.data)
+        }})
+    }
+
+    /// The Anthropic Messages content block (base64 source).
+    pub fn anthropic_block(&self) -> serde_json::Value {
+        serde_json::json!({"type": "image", "source": {
+            "type": "base64", "media_type": self.media_type, "data": self.data
+        }})
+    }
+
+    /// The size of the base64 data, as the providers count it.
+    pub fn encoded_len(&self) -> usize {
+        self.data.len()
+    }
 }
 
 /// Where a snippet came from: the source that read it (`file`, `directory`, `stdin`, …)
@@ -46,6 +80,7 @@ impl Message {
             role,
             content: content.into(),
             snippet: None,
+            images: Vec::new(),
         }
     }
 
@@ -79,7 +114,14 @@ impl Serialize for Wire<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Message", 2)?;
         s.serialize_field("role", &self.0.role)?;
-        s.serialize_field("content", &self.0.content)?;
+        if self.0.images.is_empty() {
+            s.serialize_field("content", &self.0.content)?;
+        } else {
+            let mut parts: Vec<serde_json::Value> =
+                self.0.images.iter().map(Attached::openai_part).collect();
+            parts.push(serde_json::json!({"type": "text", "text": self.0.content}));
+            s.serialize_field("content", &parts)?;
+        }
         s.end()
     }
 }

@@ -332,6 +332,54 @@ fn over_window(
     .hint(hint)
 }
 
+mod images {
+    //! Images in the request: loaded for a continued conversation, refused before sending
+    //! when the model has no vision or an image is over the provider's limit (exit 2).
+
+    use anyhow::Result;
+
+    use crate::error::usage;
+    use crate::message::Message;
+    use crate::models::ModelInfo;
+    use crate::provider::ProviderRef;
+    use crate::settings::Settings;
+
+    pub fn check(
+        history: &mut [Message],
+        new: &[Message],
+        settings: &Settings,
+        provider: ProviderRef,
+        info: &ModelInfo,
+    ) -> Result<()> {
+        for image in history.iter_mut().flat_map(|m| m.images.iter_mut()) {
+            crate::context::attach::fill(image, &settings.paths.data_dir)?;
+        }
+        let all = || history.iter().chain(new).flat_map(|m| &m.images);
+        if all().next().is_none() {
+            return Ok(());
+        }
+        if !provider.model_capabilities(&info.wire_name).vision {
+            return Err(usage(format!("{} does not take images", info.name))
+                .hint("pick a model with vision, or leave out --image")
+                .into());
+        }
+        if let Some(limit) = provider.max_image_bytes()
+            && let Some(big) = all().find(|i| i.encoded_len() > limit)
+        {
+            return Err(usage(format!(
+                "image {} is too large for {} ({} KiB as base64; the limit is {} KiB)",
+                big.name,
+                provider.title(),
+                big.encoded_len() >> 10,
+                limit >> 10
+            ))
+            .hint("send a smaller or more compressed image")
+            .into());
+        }
+        Ok(())
+    }
+}
+
 pub fn build(
     settings: &Settings,
     persona: Option<&Persona>,
@@ -342,8 +390,11 @@ pub fn build(
     let info = models::lookup(&model.value, &settings.aliases, &settings.models)?;
     let provider = provider_of(settings, &info);
     let mut new_messages = input.snippets;
-    new_messages.push(Message::new(Role::User, input.prompt));
+    let mut prompt = Message::new(Role::User, input.prompt);
+    prompt.images = input.images;
+    new_messages.push(prompt);
     let mut history = history.to_vec();
+    images::check(&mut history, &new_messages, settings, provider, &info)?;
     crate::context::once::send_each_once(&mut history, &mut new_messages);
     let mut parts = Parts {
         head: persona

@@ -25,12 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(spec) => Some(persona::load(&spec.value, &settings.paths.personas_dirs)?),
         None => None,
     };
-    let input = context::gather(
-        &cli.ask,
-        &settings.paths,
-        &settings.source_vars,
-        settings.stdin_is_tty,
-    )?;
+    let input = context::gather(&cli.ask, &settings, settings.stdin_is_tty)?;
     let call = Call {
         settings: &settings,
         persona: persona.as_ref(),

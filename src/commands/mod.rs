@@ -10,13 +10,16 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::cli::{Command, ConfigCommand};
+use crate::cli::{Command, ConfigCommand, SnippetsCommand};
 use crate::settings::Settings;
 
 pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
     match command {
         Command::Personas { action } => personas::run(action, settings),
-        Command::Snippets => personas::snippets(settings),
+        Command::Snippets { action } => match action {
+            None | Some(SnippetsCommand::List) => personas::snippets(settings),
+            Some(SnippetsCommand::Show { spec }) => print(&crate::context::show(&spec, settings)?),
+        },
         Command::Models => config::models(settings),
         Command::Config { action: None } => config::run(settings),
         Command::Config {

@@ -5,15 +5,28 @@
 //! size budget (`budget`), the text/binary check and file reading (`text`), and rendering as
 //! `File: label` + a safe fence (`render`).
 
+pub mod adf;
+pub mod attach;
 mod budget;
+pub mod confluence;
 mod directory;
+pub mod endpoints;
 mod file;
+pub mod github;
+pub mod gitlab;
 mod glob;
+pub mod image;
+pub mod jira;
 mod named;
+pub mod net;
 pub mod once;
+pub mod post;
+pub mod remote;
 mod render;
+pub mod spec;
 mod stdin;
 mod text;
+pub mod web;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,7 +37,7 @@ use crate::cli::AskArgs;
 use crate::error::usage;
 use crate::message::{Message, Origin, Role};
 use crate::secret::Secret;
-use crate::settings::Paths;
+use crate::settings::{Paths, Settings};
 
 pub use budget::{Budget, MAX_FILE_BYTES, MAX_TOTAL_BYTES};
 pub use named::list as list_named;
@@ -33,6 +46,11 @@ pub use render::{fence_for, language_of};
 /// The sources, in the order they are asked to claim a `--snippet` argument.
 pub static SOURCES: &[&dyn Source] = &[
     &stdin::Stdin,
+    &github::GitHub,
+    &gitlab::GitLab,
+    &jira::Jira,
+    &confluence::Confluence,
+    &web::Web,
     &directory::Directory,
     &file::File,
     &named::Named,
@@ -52,6 +70,10 @@ pub trait Source: Sync {
     fn variables(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Whether reading goes over the network (`--dry-run` still reads, and says so).
+    fn fetches(&self) -> bool {
+        false
+    }
 }
 
 /// What a source reads with: the paths, stdin (taken at most once), the shared size
@@ -61,6 +83,12 @@ pub struct Reader<'a> {
     pub stdin: &'a mut Option<String>,
     pub budget: &'a mut Budget,
     pub vars: &'a Vars,
+    /// How remote sources send requests.
+    pub fetch: &'a dyn remote::Fetch,
+    /// `--jql-max`: how many issues a `jql:` search reads.
+    pub jql_max: u32,
+    /// `--dry-run`: fetching sources say so on stderr.
+    pub dry_run: bool,
 }
 
 /// The environment variables the sources declared, captured by settings (the one reader
@@ -101,6 +129,8 @@ pub struct Input {
     pub prompt: String,
     pub system_snippets: Vec<Message>,
     pub snippets: Vec<Message>,
+    /// `--image`: attached to the prompt's message.
+    pub images: Vec<crate::message::Attached>,
 }
 
 /// A snippet before rendering: the source that read it, a label (its path) and its text.
@@ -149,7 +179,10 @@ pub fn read_stdin(stdin_is_tty: bool) -> Result<Option<String>> {
     Ok(Some(text).filter(|t| !t.trim().is_empty()))
 }
 
-pub fn gather(ask: &AskArgs, paths: &Paths, vars: &Vars, stdin_is_tty: bool) -> Result<Input> {
+pub fn gather(ask: &AskArgs, settings: &Settings, stdin_is_tty: bool) -> Result<Input> {
+    let (paths, vars) = (&settings.paths, &settings.source_vars);
+    let conn = net::connection(settings);
+    let fetch = net::Net(&conn);
     let wants_stdin = ask.prompt_file.as_deref() == Some(Path::new("-"))
         || ask.snippet.iter().chain(&ask.sys_snippet).any(|s| s == "-");
     if ask.call.no_stdin && wants_stdin {
@@ -169,6 +202,9 @@ pub fn gather(ask: &AskArgs, paths: &Paths, vars: &Vars, stdin_is_tty: bool) -> 
                 stdin,
                 budget: &mut budget,
                 vars,
+                fetch: &fetch,
+                jql_max: ask.jql_max.unwrap_or(10),
+                dry_run: settings.dry_run,
             };
             let mut out = Vec::new();
             for spec in specs {
@@ -198,17 +234,47 @@ pub fn gather(ask: &AskArgs, paths: &Paths, vars: &Vars, stdin_is_tty: bool) -> 
             .hint("give the prompt as words, with --prompt-file, or on stdin")
             .into());
     }
+    let images = attach::load(&ask.image, &paths.cwd, &paths.data_dir, &fetch)?;
     Ok(Input {
         prompt,
         system_snippets,
         snippets,
+        images,
     })
+}
+
+/// What `--snippet SPEC` adds to a call, exactly as sent: each message's text, a blank line
+/// between them.
+pub fn show(spec: &str, settings: &Settings) -> Result<String> {
+    let conn = net::connection(settings);
+    let fetch = net::Net(&conn);
+    let mut stdin = read_stdin(settings.stdin_is_tty || spec != "-")?;
+    let mut budget = Budget::default();
+    let mut reader = Reader {
+        paths: &settings.paths,
+        stdin: &mut stdin,
+        budget: &mut budget,
+        vars: &settings.source_vars,
+        fetch: &fetch,
+        jql_max: 10,
+        dry_run: false,
+    };
+    let texts: Vec<String> = resolve(spec, &mut reader)?
+        .into_iter()
+        .map(|s| s.into_message(Role::User).content)
+        .collect();
+    Ok(format!("{}\n", texts.join("\n\n")))
 }
 
 /// One `--snippet` argument → the snippets it names: the first source that claims it reads it.
 fn resolve(spec: &str, reader: &mut Reader<'_>) -> Result<Vec<Snippet>> {
     match SOURCES.iter().find(|s| s.claims(spec, reader)) {
-        Some(source) => source.read(spec, reader),
+        Some(source) => {
+            if reader.dry_run && source.fetches() {
+                eprintln!("cellmage: dry run: fetching {spec} (sources are read; no model is called)");
+            }
+            source.read(spec, reader)
+        }
         None => Err(usage(format!("snippet not found: {spec}"))
             .hint("give a file, directory or glob relative to the working directory, or a named snippet (cellmage snippets)")
             .into()),
@@ -235,16 +301,27 @@ mod tests {
         assert_eq!(vars.get("GITHUB_TOKEN").map(Secret::expose), Some("ghp_1"));
         assert!(vars.get("GITLAB_TOKEN").is_none() && vars.get("HOME").is_none());
         assert!(!format!("{vars:?}").contains("ghp_1"));
-        assert_eq!(
-            Vars::declared().count(),
-            0,
-            "no source reads a variable yet"
-        );
+        assert!(Vars::declared().any(|v| v == "GITHUB_TOKEN"));
+        assert!(!Vars::declared().any(|v| v == "HOME"));
     }
 
     #[test]
     fn sources_are_asked_in_the_documented_order() {
         let kinds: Vec<&str> = SOURCES.iter().map(|s| s.kind()).collect();
-        assert_eq!(kinds, ["stdin", "directory", "file", "named", "glob"]);
+        assert_eq!(
+            kinds,
+            [
+                "stdin",
+                "github",
+                "gitlab",
+                "jira",
+                "confluence",
+                "web",
+                "directory",
+                "file",
+                "named",
+                "glob"
+            ]
+        );
     }
 }

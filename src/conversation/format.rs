@@ -9,14 +9,14 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::v1;
+use super::{v1, v2};
 use crate::message::{Message, Role};
 use crate::provider::Usage;
 
 /// The `format` field of every header and export.
 pub const FORMAT: &str = "cellmage-conversation";
 /// The format version this build writes, and the newest it reads.
-pub const VERSION: u64 = 1;
+pub const VERSION: u64 = 2;
 
 /// One recorded call.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -186,6 +186,7 @@ pub fn decode_header<'de>(version: u64, from: impl Source<'de>) -> Result<Header
     readable(version)?;
     match version {
         1 => Ok(v1::header(from)?),
+        2 => Ok(v2::header(from)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
@@ -196,6 +197,7 @@ pub fn decode_exchange<'de>(version: u64, from: impl Source<'de>) -> Result<Exch
     readable(version)?;
     match version {
         1 => Ok(v1::exchange(from)?),
+        2 => Ok(v2::exchange(from)?),
         v => Err(FormatError::UnknownVersion(v)),
     }
 }
@@ -448,7 +450,7 @@ pub mod tests {
             let err = parse(format!("{one}{tail}").as_bytes()).unwrap_err();
             assert_eq!(err.line, Some(3), "{tail:?}");
         }
-        let newer = file_text(&conversation(0)).replace("\"version\":1", "\"version\":2");
+        let newer = file_text(&conversation(0)).replace("\"version\":2", "\"version\":3");
         let err = parse(newer.trim_end().as_bytes()).unwrap_err();
         assert!(err.message.contains("newer"), "{err:?}");
     }
@@ -462,7 +464,7 @@ pub mod tests {
         assert_eq!(parse(bad_middle.as_bytes()).unwrap_err().line, Some(2));
         let bad_header = text.replacen(FORMAT, "something-else", 1);
         assert_eq!(parse(bad_header.as_bytes()).unwrap_err().line, Some(1));
-        let newer = text.replacen("\"version\":1", "\"version\":2", 1);
+        let newer = text.replacen("\"version\":2", "\"version\":3", 1);
         let err = parse(newer.as_bytes()).unwrap_err();
         assert!(err.message.contains("newer cellmage"), "{err:?}");
     }

@@ -362,7 +362,7 @@ mod tests {
                 .to_string()
                 .contains("must end")
         );
-        let newer = md.replace("version: 1", "version: 7");
+        let newer = md.replace("version: 2", "version: 7");
         assert!(import(&newer).unwrap_err().to_string().contains("newer"));
     }
 

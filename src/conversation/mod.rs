@@ -7,6 +7,7 @@ pub mod markdown;
 pub mod project;
 pub mod store;
 pub mod v1;
+pub mod v2;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::SystemTime;

@@ -580,7 +580,7 @@ mod tests {
     fn anything_else_at_the_end_is_a_problem() {
         let one = format::file_text(&conversation(1));
         let newer_header =
-            format::file_text(&conversation(0)).replace("\"version\":1", "\"version\":2");
+            format::file_text(&conversation(0)).replace("\"version\":2", "\"version\":3");
         let cases = [
             format!("{one}not json"),
             format!("{one}\u{1}\u{7f}garbage"),

@@ -93,14 +93,12 @@ pub fn exchange<'de, D: Deserializer<'de>>(from: D) -> Result<Current, D::Error>
                     Role::User => CurrentRole::User,
                     Role::Assistant => CurrentRole::Assistant,
                 };
-                Message {
-                    role,
-                    content: m.content,
-                    snippet: m.snippet.map(|s| Origin {
-                        kind: s.kind,
-                        label: s.label,
-                    }),
-                }
+                let mut message = Message::new(role, m.content);
+                message.snippet = m.snippet.map(|s| Origin {
+                    kind: s.kind,
+                    label: s.label,
+                });
+                message
             })
             .collect(),
         answer: e.answer,

@@ -94,6 +94,11 @@ impl Provider for Anthropic {
             .collect();
         (!text.is_empty()).then_some(text)
     }
+    /// 5 MB per image (<https://docs.anthropic.com/en/docs/build-with-claude/vision>,
+    /// "image size limits"; the API's error counts 5,242,880 bytes).
+    fn max_image_bytes(&self) -> Option<usize> {
+        Some(5 * 1024 * 1024)
+    }
     fn missing_key_hint(&self) -> &'static str {
         "set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table"
     }
@@ -272,6 +277,10 @@ fn breakpoints(req: &ChatRequest) -> (bool, Vec<usize>) {
     (system >= MIN_CACHED_TOKENS, marks)
 }
 
+/// One turn being built: its role, its messages' texts (each with whether a cache
+/// breakpoint follows it) and its images.
+type Turn<'a> = (Role, Vec<(&'a str, bool)>, Vec<Value>);
+
 /// The conversation as the API wants it: system text joined into one string, then the
 /// other messages with consecutive same-role ones merged (the API requires alternation).
 /// With cache breakpoints every turn is a list of text blocks, one per message, so that a
@@ -285,19 +294,25 @@ fn split(req: &ChatRequest) -> (Option<Value>, Vec<Value>) {
         .filter(|m| m.role == Role::System)
         .map(|m| m.content.as_str())
         .collect();
-    let mut turns: Vec<(Role, Vec<(&str, bool)>)> = Vec::new();
+    let mut turns: Vec<Turn> = Vec::new();
     let others = req.messages.iter().filter(|m| m.role != Role::System);
     for (i, m) in others.enumerate() {
         let piece = (m.content.as_str(), marks.contains(&i));
+        let images = m.images.iter().map(|i| i.anthropic_block());
         match turns.last_mut() {
-            Some((role, pieces)) if *role == m.role => pieces.push(piece),
-            _ => turns.push((m.role, vec![piece])),
+            Some((role, pieces, blocks)) if *role == m.role => {
+                pieces.push(piece);
+                blocks.extend(images);
+            }
+            _ => turns.push((m.role, vec![piece], images.collect())),
         }
     }
     let blocks = !marks.is_empty();
     let messages = turns
         .into_iter()
-        .map(|(role, pieces)| json!({"role": role.as_str(), "content": content(&pieces, blocks)}))
+        .map(|(role, pieces, images)| {
+            json!({"role": role.as_str(), "content": content(&pieces, images, blocks)})
+        })
         .collect();
     let system = (!system.is_empty()).then(|| {
         let text = system.join("\n\n");
@@ -311,19 +326,26 @@ fn split(req: &ChatRequest) -> (Option<Value>, Vec<Value>) {
 }
 
 /// A turn's content: its messages joined into one string, or one text block each.
-fn content(pieces: &[(&str, bool)], blocks: bool) -> Value {
+/// Images go first, then the text; without images and breakpoints the content stays a string.
+fn content(pieces: &[(&str, bool)], images: Vec<Value>, blocks: bool) -> Value {
     if !blocks {
         let texts: Vec<&str> = pieces.iter().map(|(text, _)| *text).collect();
-        return json!(texts.join("\n\n"));
+        let text = texts.join("\n\n");
+        if images.is_empty() {
+            return json!(text);
+        }
+        let mut all = images;
+        all.push(json!({"type": "text", "text": text}));
+        return Value::Array(all);
     }
-    let blocks = pieces.iter().map(|(text, mark)| {
+    let texts = pieces.iter().map(|(text, mark)| {
         let mut block = json!({"type": "text", "text": text});
         if *mark {
             block["cache_control"] = json!({"type": EPHEMERAL});
         }
         block
     });
-    Value::Array(blocks.collect())
+    Value::Array(images.into_iter().chain(texts).collect())
 }
 
 /// The request body, byte for byte what is sent.

@@ -253,6 +253,10 @@ pub trait Provider: Sync {
     fn model_capabilities(&self, _model: &str) -> Capabilities {
         self.capabilities()
     }
+    /// The largest image the API accepts, base64 included; `None`: no known limit.
+    fn max_image_bytes(&self) -> Option<usize> {
+        None
+    }
     /// Puts a reasoning effort on a reasoning model's request; returns the parameters it had
     /// to drop. OpenAI's protocol takes `reasoning_effort`.
     fn apply_reasoning(

@@ -113,6 +113,10 @@ impl Provider for Compatible {
     fn key_for(&self) -> Option<&'static str> {
         self.key_for
     }
+    /// 20 MB per image (<https://platform.openai.com/docs/guides/images-vision>).
+    fn max_image_bytes(&self) -> Option<usize> {
+        Some(20 * 1024 * 1024)
+    }
     fn url(&self, base: &str) -> String {
         url(base)
     }

@@ -5,6 +5,7 @@
 
 pub mod diff;
 pub mod findings;
+pub mod forge;
 pub mod format;
 pub mod git;
 
@@ -28,6 +29,7 @@ use findings::Report;
 enum Origin {
     Git(git::Range),
     Stdin,
+    Pull(Box<forge::Pull>),
 }
 
 /// The change under review.
@@ -61,11 +63,21 @@ pub fn run(args: &ReviewArgs, settings: &Settings) -> Result<()> {
         crate::cli::output_file(args.output.as_deref()),
         &format::render(args.format, &report),
     )?;
+    if let (true, Origin::Pull(pull)) = (args.post, &change.origin) {
+        forge::publish(pull, &report, settings)?;
+    }
     gate(&report, args.fail_on)
 }
 
 /// A diff piped on stdin (when no `--base`, `--worktree` or `--staged` is given), else git's.
 fn gather(args: &ReviewArgs, settings: &Settings) -> Result<Change> {
+    if let Some(spec) = &args.pr {
+        let pull = forge::fetch(spec, settings)?;
+        return Ok(Change {
+            text: pull.diff.clone(),
+            origin: Origin::Pull(Box::new(pull)),
+        });
+    }
     let from_git = args.base.is_some() || args.worktree || args.staged || args.call.no_stdin;
     let piped = match from_git {
         false => crate::context::read_stdin(settings.stdin_is_tty)?,
@@ -114,7 +126,7 @@ fn input(args: &ReviewArgs, settings: &Settings, change: &Change, diff: &Diff) -
         snippet: args.snippet.clone(),
         ..AskArgs::default()
     };
-    let mut input = context::gather(&ask, &settings.paths, &settings.source_vars, true)?;
+    let mut input = context::gather(&ask, settings, true)?;
     let mut snippets: Vec<Message> = if args.full_files {
         full_files(settings, change, diff)
     } else {
@@ -136,6 +148,7 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
         let bytes = match &change.origin {
             Origin::Git(range) => git::new_version(cwd, range, &file.path),
             Origin::Stdin => read_limited(&cwd.join(&file.path)),
+            Origin::Pull(_) => continue,
         };
         let text = bytes.ok().and_then(|b| {
             (b.len() as u64 <= context::MAX_FILE_BYTES && !b.contains(&0))

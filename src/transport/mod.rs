@@ -63,6 +63,7 @@ impl HeaderValue {
 }
 
 /// One request to send: `GET` when it has no body, `POST` of a JSON body otherwise.
+#[derive(Clone)]
 pub struct Request {
     pub url: String,
     pub headers: Vec<(String, HeaderValue)>,
@@ -157,6 +158,7 @@ impl Connection {
         }
     }
 
+    /// The agent: redirects are never followed by ureq (see `redirect`).
     fn agent(&self) -> ureq::Agent {
         let t = Some(self.timeout);
         ureq::Agent::config_builder()
@@ -266,6 +268,39 @@ pub fn fetch(request: &Request, conn: &Connection, limit: u64) -> Result<Fetched
     Ok(sent.value)
 }
 
+/// How a context source reads: statuses a retry cannot help (401, 403, 404…) come back as
+/// [`Fetched`] for the source to explain (it knows which variable to set and what is
+/// missing), and up to `redirects` redirects are followed (web pages only; secret headers
+/// stay on the first origin, see `redirect`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reading {
+    pub redirects: u32,
+    /// `PUT` or `PATCH` for a request with a body (`POST` otherwise).
+    pub method: Option<&'static str>,
+}
+
+/// Like [`fetch`], with statuses other than 429 and 5xx returned instead of failed.
+pub fn fetch_any(
+    request: &Request,
+    conn: &Connection,
+    limit: u64,
+    reading: Reading,
+) -> Result<Fetched> {
+    let sent = send_with(request, conn, Some(reading), &mut |mut response| {
+        let mut body = Vec::new();
+        (&mut response.body)
+            .take(limit)
+            .read_to_end(&mut body)
+            .map_err(|e| response.read_error(&e))?;
+        Ok(Fetched {
+            status: response.status,
+            headers: std::mem::take(&mut response.headers),
+            body,
+        })
+    })?;
+    Ok(sent.value)
+}
+
 /// Sends the request, retrying what may be retried; `read` takes each 2xx response (its
 /// error says whether another try could help).
 pub fn send<T>(
@@ -273,7 +308,26 @@ pub fn send<T>(
     conn: &Connection,
     read: &mut dyn FnMut(Response<'_>) -> Result<T, AttemptError>,
 ) -> Result<Sent<T>> {
+    send_with(request, conn, None, read)
+}
+
+fn send_with<T>(
+    request: &Request,
+    conn: &Connection,
+    reading: Option<Reading>,
+    read: &mut dyn FnMut(Response<'_>) -> Result<T, AttemptError>,
+) -> Result<Sent<T>> {
     let agent = conn.agent();
+    let followed;
+    let request = match reading.filter(|r| r.redirects > 0) {
+        Some(r) => {
+            followed = request
+                .clone()
+                .following_redirects(r.redirects.min(u32::from(MAX_REDIRECTS)) as u8);
+            &followed
+        }
+        None => request,
+    };
     let policy = conn.retry;
     let secrets = request.secrets();
     let started = Instant::now();
@@ -286,6 +340,8 @@ pub fn send<T>(
             conn,
             deadline,
             secrets: &secrets,
+            any_status: reading.is_some(),
+            method: reading.and_then(|r| r.method),
         };
         let err = match attempt.run(read) {
             Ok(value) => {
@@ -352,6 +408,9 @@ struct Attempt<'a> {
     conn: &'a Connection,
     deadline: Instant,
     secrets: &'a [Secret],
+    /// Hand statuses that a retry cannot help to `read` (see [`Reading`]).
+    any_status: bool,
+    method: Option<&'static str>,
 }
 
 impl Attempt<'_> {
@@ -398,7 +457,8 @@ impl Attempt<'_> {
                 hop = hop.redirected(status, target, &request.url);
                 continue;
             }
-            if !(200..300).contains(&status) {
+            let passed = self.any_status && !retry::retryable_status(status);
+            if !(200..300).contains(&status) && !passed {
                 let retry_after = retry::requested_wait(
                     header("retry-after"),
                     header("retry-after-ms"),
@@ -434,7 +494,10 @@ impl Attempt<'_> {
             .iter()
             .filter(|(name, value)| hop.secrets || !redirect::is_secret(name, value))
             .collect();
-        let method = if hop.body.is_some() { "POST" } else { "GET" };
+        let method = match hop.body {
+            Some(_) => self.method.unwrap_or("POST"),
+            None => "GET",
+        };
         conn.log(format!("> {method} {}", hop.url));
         if let Some(proxy) = proxy {
             conn.log(format!(
@@ -448,13 +511,12 @@ impl Attempt<'_> {
         let proxy = proxy.map(proxy::Proxy::ureq);
         match hop.body {
             Some(body) => {
-                let mut builder = self
-                    .agent
-                    .post(&hop.url)
-                    .config()
-                    .timeout_global(global)
-                    .proxy(proxy)
-                    .build();
+                let builder = match method {
+                    "PUT" => self.agent.put(&hop.url),
+                    "PATCH" => self.agent.patch(&hop.url),
+                    _ => self.agent.post(&hop.url),
+                };
+                let mut builder = builder.config().timeout_global(global).proxy(proxy).build();
                 for (name, value) in headers {
                     builder = builder.header(name.as_str(), value.expose());
                 }

@@ -152,7 +152,7 @@ fn markdown_export_is_readable() {
     record(&env, "kv", &["make a function"]);
     let out = env.run(&["history", "export", "kv"]).stdout;
     assert!(
-        out.starts_with("---\nformat: cellmage-conversation\nversion: 1\n"),
+        out.starts_with("---\nformat: cellmage-conversation\nversion: 2\n"),
         "{out}"
     );
     assert!(

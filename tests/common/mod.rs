@@ -2,6 +2,7 @@
 //! fake OpenAI-compatible server on 127.0.0.1:0.
 #![allow(dead_code)]
 
+pub mod api;
 pub mod files;
 pub mod proxy;
 pub mod server;
