@@ -1,6 +1,8 @@
 //! cellmage as a library: the rooms of the program, used by the binary (`main.rs`) and by
 //! the integration tests. `run::run` is one invocation.
 
+pub mod batch;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod context;
