@@ -149,9 +149,11 @@ impl Budget {
             });
         let out = change(&mut state);
         let text = serde_json::to_string(&state).map_err(io::Error::other)?;
+        // overwrite, then cut the tail: truncating to zero first would make some file
+        // systems (ext4's auto_da_alloc) flush the file on close, at a millisecond's cost
         file.seek(SeekFrom::Start(0))?;
-        file.set_len(0)?;
         file.write_all(text.as_bytes())?;
+        file.set_len(text.len() as u64)?;
         Ok(out)
     }
 
@@ -201,14 +203,15 @@ impl Budget {
         ticket: Ticket,
         headers: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> io::Result<Learnt> {
-        let learnt = headers::parse(headers, headers::now_ms());
-        self.with_state(|s| s.settle(ticket.0, Some(learnt)))?;
+        let now = headers::now_ms();
+        let learnt = headers::parse(headers, now);
+        self.with_state(|s| s.settle(ticket.0, Some(learnt), now))?;
         Ok(learnt)
     }
 
     /// Hands the ticket back when no answer came (connection failed, interrupted).
     pub fn release(&self, ticket: Ticket) -> io::Result<()> {
-        self.with_state(|s| s.settle(ticket.0, None))
+        self.with_state(|s| s.settle(ticket.0, None, headers::now_ms()))
     }
 
     /// No process sends before `until` (a 429 with Retry-After).

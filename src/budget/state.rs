@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::headers::Learnt;
+use super::headers::{Learnt, Window};
 
 /// How far back the client-side per-minute limits look.
 pub const MINUTE_MS: u64 = 60_000;
@@ -20,26 +20,34 @@ pub struct ClientLimits {
     pub tpm: Option<u64>,
 }
 
-/// One limit as last reported by the server, and what was spent of it since.
+/// One limit as learnt from the server, kept up to date by the grants made since.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Learned {
     pub limit: u64,
+    /// The lowest remaining reported in this window, less the grants made since.
     pub remaining: u64,
     /// When the window is full again (Unix ms); 0 when unknown.
     pub reset_ms: u64,
-    /// Granted since the report (requests, or estimated tokens).
+    /// Granted in this window (requests, or estimated tokens), by any process.
     pub spent: u64,
 }
 
 impl Learned {
-    /// What is left now; a window past its reset is full again.
+    /// What is left now: the lower of what the server reported (less later grants) and
+    /// what this budget's own grants leave of the limit. A window past its reset is full
+    /// again.
     fn available(&mut self, now: u64) -> u64 {
         if self.reset_ms != 0 && now >= self.reset_ms {
             self.remaining = self.limit;
             self.reset_ms = 0;
             self.spent = 0;
         }
-        self.remaining.saturating_sub(self.spent)
+        self.remaining.min(self.limit.saturating_sub(self.spent))
+    }
+
+    fn grant(&mut self, amount: u64) {
+        self.remaining = self.remaining.saturating_sub(amount);
+        self.spent += amount;
     }
 }
 
@@ -106,6 +114,31 @@ pub enum Decision {
     Go(u64),
     /// Ask again at this time (Unix ms).
     Wait { until_ms: u64, reason: Reason },
+}
+
+/// A report merged into what was known. Answers arrive out of order, and the server has
+/// not counted grants still in flight: the lower estimate always wins, so a stale report
+/// never reopens spent budget. The first report of a window counts what the server had
+/// used, plus what is in flight, as spent.
+fn merge(old: Option<Learned>, w: Window, in_flight: u64, now: u64) -> Learned {
+    match old {
+        Some(mut old) if old.limit == w.limit => {
+            old.available(now);
+            old.remaining = old.remaining.min(w.remaining);
+            old.reset_ms = if old.reset_ms == 0 {
+                w.reset_ms
+            } else {
+                old.reset_ms.max(w.reset_ms)
+            };
+            old
+        }
+        _ => Learned {
+            limit: w.limit,
+            remaining: w.remaining,
+            reset_ms: w.reset_ms,
+            spent: w.limit.saturating_sub(w.remaining) + in_flight,
+        },
+    }
 }
 
 impl State {
@@ -201,16 +234,16 @@ impl State {
             self.sent.push((now, tokens));
         }
         if let Some(w) = self.requests.as_mut() {
-            w.spent += 1;
+            w.grant(1);
         }
         if let Some(w) = self.tokens.as_mut() {
-            w.spent += tokens;
+            w.grant(tokens);
         }
         Decision::Go(id)
     }
 
     /// Hands a grant back, with what the answer's headers said (`None`: no answer came).
-    pub fn settle(&mut self, ticket: u64, learnt: Option<Learnt>) {
+    pub fn settle(&mut self, ticket: u64, learnt: Option<Learnt>, now: u64) {
         self.reservations.retain(|r| r.id != ticket);
         let Some(learnt) = learnt else { return };
         if learnt.is_empty() {
@@ -225,17 +258,11 @@ impl State {
             self.reservations.len() as u64,
             self.reservations.iter().map(|r| r.tokens).sum::<u64>(),
         );
-        let learned = |w: super::headers::Window, spent| Learned {
-            limit: w.limit,
-            remaining: w.remaining,
-            reset_ms: w.reset_ms,
-            spent,
-        };
         if let Some(w) = learnt.requests {
-            self.requests = Some(learned(w, flight_requests));
+            self.requests = Some(merge(self.requests, w, flight_requests, now));
         }
         if let Some(w) = learnt.tokens {
-            self.tokens = Some(learned(w, flight_tokens));
+            self.tokens = Some(merge(self.tokens, w, flight_tokens, now));
         }
     }
 
@@ -247,7 +274,6 @@ impl State {
 
 #[cfg(test)]
 mod tests {
-    use super::super::headers::Window;
     use super::*;
 
     const ALIVE: &dyn Fn(u32) -> bool = &|_| true;
@@ -284,7 +310,7 @@ mod tests {
                 ..
             }
         ));
-        s.settle(probe, Some(requests(10, 9, 2000)));
+        s.settle(probe, Some(requests(10, 9, 2000)), 1);
         for i in 0..9 {
             assert!(matches!(go(&mut s, 2, 10, NONE), Decision::Go(_)), "{i}");
         }
@@ -305,7 +331,7 @@ mod tests {
         let Decision::Go(t) = go(&mut s, 0, 1, NONE) else {
             panic!()
         };
-        s.settle(t, Some(Learnt::default()));
+        s.settle(t, Some(Learnt::default()), 0);
         for _ in 0..100 {
             assert!(matches!(go(&mut s, 1, 1, NONE), Decision::Go(_)));
         }
@@ -416,6 +442,7 @@ mod tests {
                     reset_ms: 6000,
                 }),
             }),
+            0,
         );
         // 400 remain, 100 still in flight: 300 available
         assert!(matches!(go(&mut s, 1, 300, NONE), Decision::Go(_)));
@@ -434,7 +461,7 @@ mod tests {
         let Decision::Go(t) = go(&mut s, 0, 1, NONE) else {
             panic!()
         };
-        s.settle(t, Some(requests(1, 1, 0)));
+        s.settle(t, Some(requests(1, 1, 0)), 0);
         assert!(matches!(go(&mut s, 1, 1, NONE), Decision::Go(_)));
         assert_eq!(
             go(&mut s, 2, 1, NONE),
@@ -443,5 +470,33 @@ mod tests {
                 reason: Reason::Requests
             }
         );
+    }
+
+    #[test]
+    fn a_late_report_does_not_reopen_spent_budget() {
+        let mut s = State::default();
+        let Decision::Go(probe) = go(&mut s, 0, 1, NONE) else {
+            panic!()
+        };
+        s.settle(probe, Some(requests(10, 9, 2000)), 1);
+        let tickets: Vec<u64> = (0..9)
+            .map(|_| match go(&mut s, 2, 1, NONE) {
+                Decision::Go(t) => t,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        // the last request's answer arrives first, then an early one's
+        s.settle(tickets[8], Some(requests(10, 0, 2000)), 3);
+        s.settle(tickets[0], Some(requests(10, 8, 2000)), 4);
+        assert!(matches!(
+            go(&mut s, 5, 1, NONE),
+            Decision::Wait {
+                reason: Reason::Requests,
+                ..
+            }
+        ));
+        // a report from the next window, once the old one is over, is taken as it is
+        s.settle(tickets[1], Some(requests(10, 9, 4000)), 2001);
+        assert!(matches!(go(&mut s, 2001, 1, NONE), Decision::Go(_)));
     }
 }

@@ -2,7 +2,10 @@
 //! fake OpenAI-compatible server on 127.0.0.1:0.
 #![allow(dead_code)]
 
+pub mod batch_api;
 pub mod files;
+pub mod rate_limited;
+pub mod routed;
 pub mod server;
 
 use std::path::{Path, PathBuf};

@@ -320,7 +320,7 @@ impl Drop for FakeServer {
     }
 }
 
-fn read_request(conn: &mut TcpStream) -> Option<Recorded> {
+pub fn read_request(conn: &mut TcpStream) -> Option<Recorded> {
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -384,7 +384,7 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
     true
 }
 
-fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
+pub fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
         Reply::Drop => {}
         Reply::Raw(bytes) => {
