@@ -25,6 +25,9 @@ use serde_json::{Value, json};
 
 use super::{Counts, Outcome, Phase, RemoteBatch, ResultLine, error_text};
 
+/// How far the provider's clock may be behind ours when a lost create is looked for.
+pub const CLOCK_SKEW_MS: u64 = 60_000;
+
 pub fn batches_path() -> &'static str {
     "/v1/messages/batches"
 }
@@ -134,6 +137,77 @@ pub fn parse_result_line(line: &str) -> Result<ResultLine> {
         other => return Err(anyhow!("unknown result type {other:?}")),
     };
     Ok(ResultLine { custom_id, outcome })
+}
+
+/// Anthropic's Message Batches API for the submit, wait and collect steps.
+pub struct Api;
+
+impl super::api::BatchApi for Api {
+    fn provider(&self) -> &'static str {
+        "anthropic"
+    }
+
+    fn uploads(&self) -> bool {
+        false
+    }
+
+    fn upload(&self, _: &dyn super::api::Http, _: &str, _: &[(String, Value)]) -> Result<String> {
+        Err(anyhow!("Anthropic batches take their requests inline"))
+    }
+
+    fn find_upload(&self, _: &dyn super::api::Http, _: &str) -> Result<Option<String>> {
+        Ok(None)
+    }
+
+    fn create(
+        &self,
+        http: &dyn super::api::Http,
+        _name: &str,
+        _file_id: Option<&str>,
+        requests: &[(String, Value)],
+    ) -> Result<RemoteBatch> {
+        let body = create_body(requests.iter().map(|(id, params)| (id.as_str(), params)));
+        parse_batch(&http.post_json(batches_path(), &body)?)
+    }
+
+    fn find_created(
+        &self,
+        http: &dyn super::api::Http,
+        _file_id: Option<&str>,
+        since_ms: u64,
+        total: u64,
+    ) -> Result<Option<RemoteBatch>> {
+        let list: Value = serde_json::from_slice(&http.get(list_batches_path())?)
+            .context("the batch list is not JSON")?;
+        // the provider's clock may be behind ours, and it reports whole seconds
+        Ok(find_batch(
+            &list,
+            since_ms.saturating_sub(CLOCK_SKEW_MS),
+            total,
+        ))
+    }
+
+    fn retrieve(&self, http: &dyn super::api::Http, id: &str) -> Result<RemoteBatch> {
+        let v: Value =
+            serde_json::from_slice(&http.get(&batch_path(id))?).context("the batch is not JSON")?;
+        parse_batch(&v)
+    }
+
+    fn cancel(&self, http: &dyn super::api::Http, id: &str) -> Result<RemoteBatch> {
+        parse_batch(&http.post_json(&cancel_path(id), &json!({}))?)
+    }
+
+    fn results(&self, http: &dyn super::api::Http, batch: &RemoteBatch) -> Result<Vec<u8>> {
+        let url = batch
+            .results_url
+            .as_deref()
+            .context("the batch has no results_url yet")?;
+        http.get(url)
+    }
+
+    fn parse_result_line(&self, line: &str) -> Result<ResultLine> {
+        parse_result_line(line)
+    }
 }
 
 #[cfg(test)]

@@ -3,10 +3,13 @@
 //! request and response shapes (`openai`, `anthropic`) and batch prices (`price`).
 
 pub mod anthropic;
+pub mod api;
 pub mod jobs;
 pub mod openai;
 pub mod price;
 pub mod state;
+pub mod submit;
+pub mod summary;
 
 use serde_json::Value;
 

@@ -22,6 +22,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use serde_json::{Value, json};
+use sha2::Digest;
 
 use super::{Counts, Outcome, Phase, RemoteBatch, ResultLine, error_text};
 
@@ -186,6 +187,99 @@ pub fn parse_result_line(line: &str) -> Result<ResultLine> {
         }
     };
     Ok(ResultLine { custom_id, outcome })
+}
+
+/// OpenAI's Batch API for the submit, wait and collect steps.
+pub struct Api;
+
+impl super::api::BatchApi for Api {
+    fn provider(&self) -> &'static str {
+        "openai"
+    }
+
+    fn uploads(&self) -> bool {
+        true
+    }
+
+    fn upload(
+        &self,
+        http: &dyn super::api::Http,
+        filename: &str,
+        requests: &[(String, Value)],
+    ) -> Result<String> {
+        let jsonl: String = requests
+            .iter()
+            .map(|(id, body)| request_line(id, body))
+            .collect();
+        // a boundary the content cannot hold: derived from the content's own hash
+        let digest = sha2::Sha256::digest(jsonl.as_bytes());
+        let boundary: String = std::iter::once("cellmage-".to_string())
+            .chain(digest[..12].iter().map(|b| format!("{b:02x}")))
+            .collect();
+        let (content_type, body) = upload_body(filename, jsonl.as_bytes(), &boundary);
+        parse_file(&http.post_bytes(files_path(), &content_type, body)?)
+    }
+
+    fn find_upload(&self, http: &dyn super::api::Http, filename: &str) -> Result<Option<String>> {
+        let list: Value = serde_json::from_slice(&http.get(batch_files_path())?)
+            .context("the file list is not JSON")?;
+        Ok(find_file(&list, filename))
+    }
+
+    fn create(
+        &self,
+        http: &dyn super::api::Http,
+        name: &str,
+        file_id: Option<&str>,
+        _requests: &[(String, Value)],
+    ) -> Result<RemoteBatch> {
+        let file_id = file_id.context("an OpenAI batch needs an uploaded file")?;
+        parse_batch(&http.post_json(batches_path(), &create_body(file_id, name))?)
+    }
+
+    fn find_created(
+        &self,
+        http: &dyn super::api::Http,
+        file_id: Option<&str>,
+        _since_ms: u64,
+        _total: u64,
+    ) -> Result<Option<RemoteBatch>> {
+        let Some(file_id) = file_id else {
+            return Ok(None);
+        };
+        let list: Value = serde_json::from_slice(&http.get(list_batches_path())?)
+            .context("the batch list is not JSON")?;
+        Ok(find_batch(&list, file_id))
+    }
+
+    fn retrieve(&self, http: &dyn super::api::Http, id: &str) -> Result<RemoteBatch> {
+        let v: Value =
+            serde_json::from_slice(&http.get(&batch_path(id))?).context("the batch is not JSON")?;
+        parse_batch(&v)
+    }
+
+    fn cancel(&self, http: &dyn super::api::Http, id: &str) -> Result<RemoteBatch> {
+        parse_batch(&http.post_json(&cancel_path(id), &json!({}))?)
+    }
+
+    fn results(&self, http: &dyn super::api::Http, batch: &RemoteBatch) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for id in [&batch.output_file_id, &batch.error_file_id]
+            .into_iter()
+            .flatten()
+        {
+            let mut part = http.get(&file_content_path(id))?;
+            if !part.is_empty() && !part.ends_with(b"\n") {
+                part.push(b'\n');
+            }
+            out.extend(part);
+        }
+        Ok(out)
+    }
+
+    fn parse_result_line(&self, line: &str) -> Result<ResultLine> {
+        parse_result_line(line)
+    }
 }
 
 #[cfg(test)]

@@ -416,3 +416,172 @@ fn shared_budget_keeps_threads_under_the_limit() {
     assert!(elapsed < Duration::from_secs(8), "{elapsed:?}");
     eprintln!("30 calls, 10 per 2 s: {elapsed:?}, {limited} × 429");
 }
+
+/// The transport the batch steps need, over ureq, as the fakes' clients.
+struct TestHttp {
+    base: String,
+    anthropic: bool,
+    timeout: Option<Duration>,
+}
+
+impl TestHttp {
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> anyhow::Result<Vec<u8>> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(self.timeout)
+            .build()
+            .into();
+        let url = self.url(path);
+        let auth = |r: ureq::RequestBuilder<_>| {
+            if self.anthropic {
+                r.header("x-api-key", "sk-ant-test")
+                    .header("anthropic-version", "2023-06-01")
+            } else {
+                r.header("Authorization", "Bearer sk-test")
+            }
+        };
+        let mut response = match (method, body) {
+            ("GET", _) => auth(agent.get(&url).force_send_body()).send_empty()?,
+            (_, Some((ct, bytes))) => auth(agent.post(&url))
+                .header("Content-Type", ct)
+                .send(&bytes[..])?,
+            (_, None) => auth(agent.post(&url)).send_empty()?,
+        };
+        let status = response.status().as_u16();
+        let bytes = response.body_mut().read_to_vec()?;
+        anyhow::ensure!(
+            status == 200,
+            "HTTP {status}: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        Ok(bytes)
+    }
+}
+
+impl cellmage::batch::api::Http for TestHttp {
+    fn get(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.send("GET", path, None)
+    }
+    fn post_json(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let bytes = self.send(
+            "POST",
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+        )?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+    fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> anyhow::Result<Value> {
+        Ok(serde_json::from_slice(&self.send(
+            "POST",
+            path,
+            Some((content_type, body)),
+        )?)?)
+    }
+}
+
+fn new_record(name: &str, provider: &str) -> cellmage::batch::state::Record {
+    use cellmage::batch::state::{JobEntry, Mode, Record, Submit};
+    Record {
+        version: Record::VERSION,
+        name: name.into(),
+        created: "2026-12-02T18:00:00Z".into(),
+        jobs_file: "JOBS.jsonl".into(),
+        cwd: "/".into(),
+        mode: Mode::Provider {
+            provider: provider.into(),
+            base_url: String::new(),
+        },
+        submit: Submit::Prepared,
+        remote_status: None,
+        jobs: ["a", "b", "c"]
+            .iter()
+            .map(|id| JobEntry {
+                id: id.to_string(),
+                model: "m".into(),
+            })
+            .collect(),
+    }
+}
+
+/// Each provider's API through the submit steps, with the create's answer lost (the client
+/// gives up while the fake is still answering, after it created the batch): the resumed
+/// submit finds that batch and creates no second one; then results are collected.
+#[test]
+fn submit_with_a_lost_create_answer_makes_one_batch() {
+    use cellmage::batch::{api, state::Store, submit::submit};
+    for provider in ["openai", "anthropic"] {
+        let how = Behaviour {
+            slow_create: Duration::from_millis(1500),
+            failing: vec!["b".into()],
+            ..Behaviour::default()
+        };
+        let (fake, base) = if provider == "openai" {
+            let f = FakeBatchApi::openai(how);
+            let base = f.server.url();
+            (f, base)
+        } else {
+            let f = FakeBatchApi::anthropic(how);
+            let base = f.server.root_url();
+            (f, base)
+        };
+        let api = api::for_provider(provider).unwrap();
+        let impatient = TestHttp {
+            base: base.clone(),
+            anthropic: provider == "anthropic",
+            timeout: Some(Duration::from_millis(300)),
+        };
+        let patient = TestHttp {
+            base: base.clone(),
+            anthropic: provider == "anthropic",
+            timeout: Some(Duration::from_secs(10)),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut record = new_record("t", provider);
+        let requests: Vec<(String, Value)> = ["a", "b", "c"]
+            .iter()
+            .map(|id| (id.to_string(), json!({"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": id}]})))
+            .collect();
+        let now = cellmage::budget::headers::now_ms;
+        let first = submit(&store, &mut record, api, &impatient, &requests, "n1", &now);
+        assert!(
+            first.is_err(),
+            "{provider}: the create answer should be lost"
+        );
+        let mut record = store.load("t").unwrap().unwrap();
+        let id = submit(&store, &mut record, api, &patient, &requests, "n2", &now).unwrap();
+        assert_eq!(fake.batches_created(), 1, "{provider}");
+        assert!(fake.uploads() <= 1);
+        // poll to the end, then read every result
+        let mut batch = api.retrieve(&patient, &id).unwrap();
+        while !batch.phase.is_final() {
+            batch = api.retrieve(&patient, &id).unwrap();
+        }
+        let results = api.results(&patient, &batch).unwrap();
+        let mut lines: Vec<(String, bool)> = String::from_utf8(results)
+            .unwrap()
+            .lines()
+            .map(|l| api.parse_result_line(l).unwrap())
+            .map(|r| (r.custom_id, matches!(r.outcome, Outcome::Succeeded(_))))
+            .collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [("a".into(), true), ("b".into(), false), ("c".into(), true)],
+            "{provider}"
+        );
+    }
+}
