@@ -4,7 +4,9 @@
 
 pub mod anthropic;
 pub mod api;
+pub mod collect;
 pub mod jobs;
+pub mod local;
 pub mod openai;
 pub mod price;
 pub mod state;
