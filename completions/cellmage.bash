@@ -164,7 +164,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -c -x -o -v -h -V --prompt-file --persona --model --temperature --max-tokens --param --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --allow-truncated --json --stats --dry-run --verbose --provider --api-base --timeout --retries --trim-history --schema --help --version history personas snippets models config review completions help"
+            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,6 +206,22 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --snippet)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -235,22 +251,6 @@ _cellmage() {
                     return 0
                     ;;
                 --write-files)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --provider)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --api-base)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -908,7 +908,7 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__review)
-            opts="-o -p -m -v -h --base --format --fail-on --output --full-files --keep-outside --persona --model --snippet --max-tokens --dry-run --stats --verbose --help"
+            opts="-o -p -m -t -v -h --base --format --fail-on --output --full-files --keep-outside --persona --snippet --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -942,6 +942,10 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --snippet)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --model)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -950,11 +954,35 @@ _cellmage() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --snippet)
+                --temperature)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --max-tokens)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --param)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-base)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retries)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_cellmage_global_optspecs
-    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= snippet= sys-snippet= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force allow-truncated json stats dry-run v/verbose provider= api-base= timeout= retries= trim-history schema= h/help V/version
+    string join \n prompt-file= p/persona= m/model= t/temperature= max-tokens= param= provider= api-base= timeout= retries= allow-truncated stats dry-run v/verbose snippet= sys-snippet= c/continue conversation= no-history no-stream x/extract= o/output= mkdir write-files= force json trim-history schema= h/help V/version
 end
 
 function __fish_cellmage_needs_command
@@ -30,27 +30,27 @@ complete -c cellmage -n "__fish_cellmage_needs_command" -s m -l model -d 'Model 
 complete -c cellmage -n "__fish_cellmage_needs_command" -s t -l temperature -d 'Sampling temperature' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l max-tokens -d 'Upper bound on the answer\'s tokens' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l param -d 'Extra request parameter (repeatable); VALUE is JSON when it parses, else a string' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l provider -d 'Wire protocol: openai, anthropic or echo (default: from the model)' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l snippet -d 'Context: a named snippet, file, directory, glob or `-` (repeatable)' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l sys-snippet -d 'Like --snippet, but sent as a system message' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l conversation -d 'Use the named conversation, created on first use [env: CELLMAGE_CONVERSATION]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s x -l extract -d 'Print only code: first (default), last, all, a 1-based index or a language' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -s o -l output -d 'Write what would be printed to FILE, atomically, only after a complete answer' -r -F
 complete -c cellmage -n "__fish_cellmage_needs_command" -l write-files -d 'Write each fenced block whose path is given just above it into DIR' -r -F
-complete -c cellmage -n "__fish_cellmage_needs_command" -l provider -d 'Wire protocol: openai, anthropic or echo (default: from the model)' -r
-complete -c cellmage -n "__fish_cellmage_needs_command" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
-complete -c cellmage -n "__fish_cellmage_needs_command" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
-complete -c cellmage -n "__fish_cellmage_needs_command" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
 complete -c cellmage -n "__fish_cellmage_needs_command" -l schema -d 'Answer as JSON matching this JSON Schema (a file, or the schema itself)' -r
+complete -c cellmage -n "__fish_cellmage_needs_command" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'
+complete -c cellmage -n "__fish_cellmage_needs_command" -l stats -d 'Print the status line on stderr even when it is not a terminal'
+complete -c cellmage -n "__fish_cellmage_needs_command" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
+complete -c cellmage -n "__fish_cellmage_needs_command" -s v -l verbose -d 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
 complete -c cellmage -n "__fish_cellmage_needs_command" -s c -l continue -d 'Continue the most recent conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-history -d 'Neither load nor record any conversation'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l no-stream -d 'Ask for the whole answer at once instead of a stream'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l mkdir -d 'Create missing parent directories of --output'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l force -d 'Let --write-files replace existing files'
-complete -c cellmage -n "__fish_cellmage_needs_command" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l json -d 'Print one JSON object with the answer, blocks, usage, cost and timings'
-complete -c cellmage -n "__fish_cellmage_needs_command" -l stats -d 'Print the status line on stderr even when it is not a terminal'
-complete -c cellmage -n "__fish_cellmage_needs_command" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
-complete -c cellmage -n "__fish_cellmage_needs_command" -s v -l verbose -d 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
 complete -c cellmage -n "__fish_cellmage_needs_command" -l trim-history -d 'Drop the oldest exchanges of the conversation when the request would not fit'
 complete -c cellmage -n "__fish_cellmage_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cellmage -n "__fish_cellmage_needs_command" -s V -l version -d 'Print version'
@@ -114,13 +114,20 @@ low\t''
 never\t''"
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s o -l output -d 'Write the report to FILE, atomically, instead of stdout' -r -F
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s p -l persona -d 'Persona: a name or a path to a `.md` persona file [default: code_reviewer]' -r
-complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s m -l model -d 'Model name or alias' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l snippet -d 'More context: a named snippet, file, directory or glob (repeatable)' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s m -l model -d 'Model name or alias' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s t -l temperature -d 'Sampling temperature' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l max-tokens -d 'Upper bound on the answer\'s tokens' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l param -d 'Extra request parameter (repeatable); VALUE is JSON when it parses, else a string' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l provider -d 'Wire protocol: openai, anthropic or echo (default: from the model)' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l api-base -d 'Base URL of the API [env: CELLMAGE_API_BASE, OPENAI_API_BASE]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l timeout -d 'Seconds to wait without progress before giving up [env: CELLMAGE_TIMEOUT]' -r
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l retries -d 'How many times to retry 429, 5xx and connection failures [env: CELLMAGE_RETRIES]' -r
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l full-files -d 'Also send the full new version of every changed file'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l keep-outside -d 'Keep findings outside the change, marked as such, instead of dropping them'
-complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l allow-truncated -d 'Accept an answer cut off by the token limit (exit 0, files written)'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l stats -d 'Print the status line on stderr even when it is not a terminal'
+complete -c cellmage -n "__fish_cellmage_using_subcommand review" -l dry-run -d 'Print the exact request that would be sent (secrets redacted); no network'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s v -l verbose -d 'Log each HTTP exchange (and retry) to stderr, secrets redacted'
 complete -c cellmage -n "__fish_cellmage_using_subcommand review" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c cellmage -n "__fish_cellmage_using_subcommand completions" -l dir -d 'Write every script, with its conventional file name, into DIR' -r -F

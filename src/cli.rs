@@ -69,23 +69,8 @@ pub struct AskArgs {
     #[arg(short, long, value_name = "NAME|PATH")]
     pub persona: Option<String>,
 
-    /// Model name or alias
-    ///
-    /// `echo` is an offline model that answers with the prompt it was given.
-    #[arg(short, long, value_name = "MODEL")]
-    pub model: Option<String>,
-
-    /// Sampling temperature
-    #[arg(short, long, value_name = "T", allow_negative_numbers = true)]
-    pub temperature: Option<f64>,
-
-    /// Upper bound on the answer's tokens
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub max_tokens: Option<u64>,
-
-    /// Extra request parameter (repeatable); VALUE is JSON when it parses, else a string
-    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
-    pub param: Vec<String>,
+    #[command(flatten)]
+    pub call: CallArgs,
 
     /// Context: a named snippet, file, directory, glob or `-` (repeatable)
     ///
@@ -144,25 +129,45 @@ pub struct AskArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Accept an answer cut off by the token limit (exit 0, files written)
-    #[arg(long)]
-    pub allow_truncated: bool,
-
     /// Print one JSON object with the answer, blocks, usage, cost and timings
     #[arg(long)]
     pub json: bool,
 
-    /// Print the status line on stderr even when it is not a terminal
+    /// Drop the oldest exchanges of the conversation when the request would not fit
     #[arg(long)]
-    pub stats: bool,
+    pub trim_history: bool,
 
-    /// Print the exact request that would be sent (secrets redacted); no network
-    #[arg(long)]
-    pub dry_run: bool,
+    /// Answer as JSON matching this JSON Schema (a file, or the schema itself)
+    ///
+    /// OpenAI-compatible providers get it as `response_format` (`json_schema`, strict);
+    /// other providers get it in the system prompt. The answer is validated locally; an
+    /// answer that is not JSON or does not match is asked for once more, with the
+    /// validation error, and then fails with exit 8.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub schema: Option<String>,
+}
 
-    /// Log each HTTP exchange (and retry) to stderr, secrets redacted
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+/// The connection and sampling flags of one LLM call, shared by `cellmage` and `cellmage
+/// review`.
+#[derive(Debug, Args, Default, Clone)]
+pub struct CallArgs {
+    /// Model name or alias
+    ///
+    /// `echo` is an offline model that answers with the prompt it was given.
+    #[arg(short, long, value_name = "MODEL")]
+    pub model: Option<String>,
+
+    /// Sampling temperature
+    #[arg(short, long, value_name = "T", allow_negative_numbers = true)]
+    pub temperature: Option<f64>,
+
+    /// Upper bound on the answer's tokens
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_tokens: Option<u64>,
+
+    /// Extra request parameter (repeatable); VALUE is JSON when it parses, else a string
+    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub param: Vec<String>,
 
     /// Wire protocol: openai, anthropic or echo (default: from the model)
     #[arg(long, value_name = "PROVIDER")]
@@ -189,18 +194,23 @@ pub struct AskArgs {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub retries: Option<u32>,
 
-    /// Drop the oldest exchanges of the conversation when the request would not fit
-    #[arg(long)]
-    pub trim_history: bool,
-
-    /// Answer as JSON matching this JSON Schema (a file, or the schema itself)
+    /// Accept an answer cut off by the token limit (exit 0, files written)
     ///
-    /// OpenAI-compatible providers get it as `response_format` (`json_schema`, strict);
-    /// other providers get it in the system prompt. The answer is validated locally; an
-    /// answer that is not JSON or does not match is asked for once more, with the
-    /// validation error, and then fails with exit 8.
-    #[arg(long, value_name = "FILE|JSON")]
-    pub schema: Option<String>,
+    /// `cellmage review` accepts a cut-off answer only when its findings are still complete.
+    #[arg(long)]
+    pub allow_truncated: bool,
+
+    /// Print the status line on stderr even when it is not a terminal
+    #[arg(long)]
+    pub stats: bool,
+
+    /// Print the exact request that would be sent (secrets redacted); no network
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Log each HTTP exchange (and retry) to stderr, secrets redacted
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,7 +230,7 @@ pub enum Command {
     /// Print every resolved setting and where it came from
     Config,
     /// Review a change (git diff BASE...HEAD, or a diff on stdin) into findings
-    Review(ReviewArgs),
+    Review(Box<ReviewArgs>),
     /// Print a shell completion script (or write all of them into --dir)
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -274,29 +284,12 @@ pub struct ReviewArgs {
     #[arg(short, long, value_name = "NAME|PATH")]
     pub persona: Option<String>,
 
-    /// Model name or alias
-    #[arg(short, long, value_name = "MODEL")]
-    pub model: Option<String>,
-
     /// More context: a named snippet, file, directory or glob (repeatable)
     #[arg(long, value_name = "NAME|PATH")]
     pub snippet: Vec<String>,
 
-    /// Upper bound on the answer's tokens
-    #[arg(long, value_name = "N")]
-    pub max_tokens: Option<u64>,
-
-    /// Print the exact request that would be sent (secrets redacted); no network
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Print the status line on stderr even when it is not a terminal
-    #[arg(long)]
-    pub stats: bool,
-
-    /// Log each HTTP exchange (and retry) to stderr, secrets redacted
-    #[arg(short, long, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    #[command(flatten)]
+    pub call: CallArgs,
 }
 
 const REVIEW_AFTER_HELP: &str = "\
@@ -318,31 +311,16 @@ impl ReviewArgs {
                     .clone()
                     .unwrap_or_else(|| "code_reviewer".into()),
             ),
-            model: self.model.clone(),
-            max_tokens: self.max_tokens,
+            call: self.call.clone(),
             snippet: self.snippet.clone(),
             no_history: true,
-            dry_run: self.dry_run,
-            stats: self.stats,
-            verbose: self.verbose,
             ..AskArgs::default()
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ReviewFormat {
-    /// A PR comment body, grouped by severity
-    Markdown,
-    /// GitHub Actions workflow commands (annotations)
-    Github,
-    /// SARIF 2.1.0, for code-scanning upload
-    Sarif,
-    /// GitLab Code Quality report
-    Gitlab,
-    /// The findings as one JSON object
-    Json,
-}
+/// `--format`: the review formats registered in `review::format::FORMATS`.
+pub use crate::review::format::Format as ReviewFormat;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub enum FailOn {
@@ -442,7 +420,7 @@ mod tests {
         let Some(Command::Review(review)) = &cli.command else {
             panic!("not a review: {cli:?}");
         };
-        assert_eq!(review.format, ReviewFormat::Sarif);
+        assert_eq!(review.format.name, "sarif");
         assert_eq!(review.fail_on, FailOn::Never);
         let ask = cli.ask_args();
         assert_eq!(ask.persona.as_deref(), Some("code_reviewer"));
@@ -451,6 +429,18 @@ mod tests {
         assert_eq!(cli.ask_args().persona.as_deref(), Some("security_reviewer"));
         let cli = Cli::parse_from(["cellmage", "--schema", "{}", "hi"]);
         assert_eq!(cli.ask_args().schema.as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn review_and_the_top_level_share_the_call_flags() {
+        let flags = ["--api-base", "http://h/v1", "-t", "0.5", "--retries", "1"];
+        let top = Cli::parse_from(["cellmage"].iter().chain(&flags).chain(&["hi"]));
+        let review = Cli::parse_from(["cellmage", "review"].iter().chain(&flags));
+        let (top, review) = (top.ask_args().call, review.ask_args().call);
+        assert_eq!(review.api_base.as_deref(), Some("http://h/v1"));
+        assert_eq!(review.temperature, Some(0.5));
+        assert_eq!(review.retries, Some(1));
+        assert_eq!(format!("{top:?}"), format!("{review:?}"));
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub enum Kind {
     Rejected,
     /// `cellmage review --fail-on`: a finding at or above the threshold remains.
     Gate,
+    /// Writing an output file or the conversation store failed: disk full, read-only,
+    /// permission denied. (Reading a file the user named is `Usage`.)
+    Io,
     /// Ctrl-C.
     Interrupted,
 }
@@ -59,6 +62,10 @@ pub const TABLE: &[(u8, &str)] = &[
         10,
         "review gate: cellmage review found findings at or above --fail-on (the report is still written)",
     ),
+    (
+        11,
+        "local I/O failure: cannot write an output file or the conversation store (disk full, read-only, permission denied)",
+    ),
     (130, "interrupted (Ctrl-C); nothing recorded"),
 ];
 
@@ -75,6 +82,7 @@ impl Kind {
             Kind::Server => 8,
             Kind::Rejected => 9,
             Kind::Gate => 10,
+            Kind::Io => 11,
             Kind::Interrupted => 130,
         }
     }
@@ -115,6 +123,11 @@ impl std::error::Error for Failure {}
 /// Shorthand for a usage error (exit 2).
 pub fn usage(message: impl Into<String>) -> Failure {
     Failure::new(Kind::Usage, message)
+}
+
+/// Shorthand for a local I/O failure (exit 11): `what` failed on `path`.
+pub fn io(what: &str, path: &std::path::Path, err: &std::io::Error) -> Failure {
+    Failure::new(Kind::Io, format!("cannot {what} {}: {err}", path.display()))
 }
 
 /// The exit kind and hint of an error chain: the first `Failure` in it decides.
@@ -169,6 +182,7 @@ mod tests {
             Kind::Server,
             Kind::Rejected,
             Kind::Gate,
+            Kind::Io,
             Kind::Interrupted,
         ];
         for kind in kinds {

@@ -1,21 +1,17 @@
-//! Fenced code blocks in an answer, parsed the CommonMark way, and the `-x` selectors.
+//! The code blocks of an answer and the `-x` selectors.
 //!
-//! * A fence is 3+ backticks or 3+ tildes, indented by at most 3 spaces. It closes at a
-//!   line of the same character, at least as long, indented at most 3 spaces, with nothing
-//!   but spaces after it; so a ```` fence holds ``` fences. An unclosed fence runs to the
-//!   end of the answer.
-//! * The opening fence's indentation (up to that many spaces) is removed from each content
-//!   line, as CommonMark does.
+//! * Fences are found by `markdown::scan` (CommonMark rules, also inside list items and
+//!   block quotes).
 //! * The language is the first word of the info string, cut at `,`, `{` or `:`
 //!   (`rust,ignore` → `rust`, `python {.x}` → `python`); a bare `{.python}` gives `python`.
-//! * Content lines end with LF: a CR before a line feed (CRLF answers) is dropped.
 //! * A block's path is taken from the line just above its opening fence (or the one above
 //!   that, when the line in between is blank): a bare path, one in backticks, bold, a list
-//!   item or a Markdown heading, optionally after `File:` and/or followed by a colon. It
+//!   item, a block quote or a Markdown heading, optionally after `File:` and/or followed by a colon. It
 //!   must look like a path: no spaces, and a `/`, a `.ext` or a well-known name such as
 //!   `Makefile`.
 
 use crate::error::{Failure, Kind, usage};
+use crate::markdown;
 
 /// One fenced code block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,87 +24,24 @@ pub struct Block {
     pub content: String,
 }
 
-/// An opening fence: its character, length and indentation, and the info string.
-struct Fence<'a> {
-    ch: u8,
-    len: usize,
-    indent: usize,
-    info: &'a str,
-}
-
-/// Every fenced code block in `text`, in order.
+/// Every fenced code block in `text`, in order (found by `markdown::scan`), each with the
+/// path named just above it.
 pub fn parse(text: &str) -> Vec<Block> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .collect();
-    let mut blocks = Vec::new();
-    let mut i = 0;
+    let lines = markdown::lines(text);
     // Lines before this index belong to an earlier block and cannot name a path.
     let mut prose_start = 0;
-    while i < lines.len() {
-        let Some(fence) = opening_fence(lines[i]) else {
-            i += 1;
-            continue;
-        };
-        let path = path_above(&lines[prose_start..i]);
-        let mut content = String::new();
-        let mut j = i + 1;
-        while j < lines.len() && !closes(lines[j], &fence) {
-            content.push_str(strip_indent(lines[j], fence.indent));
-            content.push('\n');
-            j += 1;
-        }
-        blocks.push(Block {
-            language: language(fence.info),
-            path,
-            content,
-        });
-        i = j + 1;
-        prose_start = i.min(lines.len());
-    }
-    blocks
-}
-
-/// Up to 3 spaces, then the fence run; `None` when the line is not an opening fence.
-fn opening_fence(line: &str) -> Option<Fence<'_>> {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return None;
-    }
-    let rest = &line[indent..];
-    let ch = *rest.as_bytes().first()?;
-    if ch != b'`' && ch != b'~' {
-        return None;
-    }
-    let len = rest.len() - rest.trim_start_matches(ch as char).len();
-    let info = rest[len..].trim();
-    // A backtick fence's info string may not contain a backtick (that is inline code).
-    if len < 3 || (ch == b'`' && info.contains('`')) {
-        return None;
-    }
-    Some(Fence {
-        ch,
-        len,
-        indent,
-        info,
-    })
-}
-
-fn closes(line: &str, fence: &Fence) -> bool {
-    let indent = line.len() - line.trim_start_matches(' ').len();
-    if indent > 3 {
-        return false;
-    }
-    let rest = &line[indent..];
-    let run = rest.len() - rest.trim_start_matches(fence.ch as char).len();
-    run >= fence.len && rest[run..].trim_matches([' ', '\t']).is_empty()
-}
-
-/// Removes up to `indent` leading spaces.
-fn strip_indent(line: &str, indent: usize) -> &str {
-    let spaces = line.len() - line.trim_start_matches(' ').len();
-    &line[spaces.min(indent)..]
+    markdown::scan(text)
+        .into_iter()
+        .map(|fence| {
+            let path = path_above(&lines[prose_start..fence.open]);
+            prose_start = fence.next;
+            Block {
+                language: language(&fence.info),
+                path,
+                content: fence.content,
+            }
+        })
+        .collect()
 }
 
 fn language(info: &str) -> Option<String> {
@@ -124,11 +57,20 @@ fn language(info: &str) -> Option<String> {
 /// The path named on the last line of `prose`, or on the line before when the last is blank.
 fn path_above(prose: &[&str]) -> Option<String> {
     let mut lines = prose.iter().rev();
-    let mut line = lines.next()?;
+    let mut line = strip_quotes(lines.next()?);
     if line.trim().is_empty() {
-        line = lines.next()?;
+        line = strip_quotes(lines.next()?);
     }
     path_of(line)
+}
+
+/// A line without its block-quote markers (`> > x` → `x`).
+fn strip_quotes(line: &str) -> &str {
+    let mut s = line.strip_suffix('\r').unwrap_or(line);
+    while let Some(rest) = s.trim_start().strip_prefix('>') {
+        s = rest;
+    }
+    s
 }
 
 /// Extension-less file names that are paths although they have no `/` and no `.ext`.
@@ -433,6 +375,16 @@ mod tests {
                 "CRLF answers give LF content",
                 "Intro\r\n```js\r\nlet a;\r\nlet b;\r\n```\r\n",
                 vec![b(Some("js"), None, "let a;\nlet b;\n")],
+            ),
+            (
+                "fence in a list item after a blank line",
+                "1. Step\n\n    ```bash\n    ls\n    ```\n",
+                vec![b(Some("bash"), None, "ls\n")],
+            ),
+            (
+                "fence in a block quote, path above it",
+                "> `src/x.py`:\n> ```py\n> x = 1\n> ```\n",
+                vec![b(Some("py"), Some("src/x.py"), "x = 1\n")],
             ),
             (
                 "blank lines inside are kept",

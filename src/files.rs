@@ -46,8 +46,9 @@ fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// A failed write: exit 11 (local I/O failure).
 fn write_failure(path: &Path, err: io::Error) -> Failure {
-    usage(format!("cannot write {}: {err}", path.display()))
+    crate::error::io("write", path, &err)
 }
 
 /// `-o`, before the call: FILE must not be a directory, and its directory must exist

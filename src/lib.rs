@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod budget;
+pub mod call;
 pub mod cli;
 pub mod commands;
 pub mod context;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod files;
 pub mod interrupt;
+pub mod markdown;
 pub mod message;
 pub mod models;
 pub mod output;
@@ -22,3 +24,4 @@ pub mod run;
 pub mod schema;
 pub mod secret;
 pub mod settings;
+pub mod transport;

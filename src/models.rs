@@ -1,5 +1,5 @@
-//! Models: the built-in registry (context windows, output limits, prices), aliases,
-//! `[models.NAME]` tables from the config, the token estimator and cost.
+//! Models: lookup in the providers' built-in tables (context windows, output limits,
+//! prices), aliases, `[models.NAME]` tables from the config, the token estimator and cost.
 
 use std::collections::BTreeMap;
 
@@ -8,139 +8,8 @@ use serde_json::{Map, Value};
 
 use crate::error::usage;
 use crate::message::Message;
-use crate::provider::{Protocol, Usage};
+use crate::provider::{self, ModelSpec, ProviderRef, Usage};
 use crate::settings::{KeySource, ModelConfig};
-
-/// One built-in model: its names (the first is the one listed), protocol, context window
-/// and maximum output in tokens, and USD prices per million input and output tokens.
-struct Builtin {
-    names: &'static [&'static str],
-    protocol: Protocol,
-    window: Option<u64>,
-    max_output: Option<u64>,
-    input_price: f64,
-    output_price: f64,
-}
-
-const fn model(
-    names: &'static [&'static str],
-    protocol: Protocol,
-    window: u64,
-    max_output: u64,
-    (input_price, output_price): (f64, f64),
-) -> Builtin {
-    Builtin {
-        names,
-        protocol,
-        window: Some(window),
-        max_output: Some(max_output),
-        input_price,
-        output_price,
-    }
-}
-
-use Protocol::{Anthropic, OpenAi};
-
-/// The built-in table: standard (not batch, not cached-input) prices in USD per million
-/// tokens, with context window and maximum output in tokens.
-///
-/// Sources: OpenAI's public pricing page (openai.com/api/pricing) and model pages
-/// (platform.openai.com/docs/models); Anthropic's models overview and pricing pages
-/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing). Figures as taken on
-/// 2026-11-25 from the author's knowledge of those pages and stored copies of them, not
-/// re-read live. Least certain: the context windows of gpt-5.1 and gpt-5.2 (assumed equal to
-/// gpt-5's) and gpt-5.2's prices. Anthropic charges more for Sonnet 4/4.5 prompts over 200K
-/// tokens (1M-token beta); that tier is not modelled here. Newer models than these are
-/// unknown until added here or in a `[models.NAME]` table (cost then shows as unknown and
-/// the context guard is skipped).
-const BUILTIN: &[Builtin] = &[
-    model(&["gpt-5.2"], OpenAi, 400_000, 128_000, (1.75, 14.00)),
-    model(&["gpt-5.1"], OpenAi, 400_000, 128_000, (1.25, 10.00)),
-    model(&["gpt-5"], OpenAi, 400_000, 128_000, (1.25, 10.00)),
-    model(&["gpt-5-mini"], OpenAi, 400_000, 128_000, (0.25, 2.00)),
-    model(&["gpt-5-nano"], OpenAi, 400_000, 128_000, (0.05, 0.40)),
-    model(&["gpt-4.1"], OpenAi, 1_047_576, 32_768, (2.00, 8.00)),
-    model(&["gpt-4.1-mini"], OpenAi, 1_047_576, 32_768, (0.40, 1.60)),
-    model(&["gpt-4.1-nano"], OpenAi, 1_047_576, 32_768, (0.10, 0.40)),
-    model(&["gpt-4o"], OpenAi, 128_000, 16_384, (2.50, 10.00)),
-    model(&["gpt-4o-mini"], OpenAi, 128_000, 16_384, (0.15, 0.60)),
-    model(&["o3"], OpenAi, 200_000, 100_000, (2.00, 8.00)),
-    model(&["o4-mini"], OpenAi, 200_000, 100_000, (1.10, 4.40)),
-    model(&["o3-mini"], OpenAi, 200_000, 100_000, (1.10, 4.40)),
-    model(&["o1"], OpenAi, 200_000, 100_000, (15.00, 60.00)),
-    model(
-        &["claude-opus-4-5"],
-        Anthropic,
-        200_000,
-        64_000,
-        (5.00, 25.00),
-    ),
-    model(
-        &["claude-opus-4-1"],
-        Anthropic,
-        200_000,
-        32_000,
-        (15.00, 75.00),
-    ),
-    model(
-        &["claude-opus-4-0", "claude-opus-4"],
-        Anthropic,
-        200_000,
-        32_000,
-        (15.00, 75.00),
-    ),
-    model(
-        &["claude-sonnet-4-5"],
-        Anthropic,
-        200_000,
-        64_000,
-        (3.00, 15.00),
-    ),
-    model(
-        &["claude-sonnet-4-0", "claude-sonnet-4"],
-        Anthropic,
-        200_000,
-        64_000,
-        (3.00, 15.00),
-    ),
-    model(
-        &["claude-3-7-sonnet-latest"],
-        Anthropic,
-        200_000,
-        64_000,
-        (3.00, 15.00),
-    ),
-    model(
-        &["claude-haiku-4-5"],
-        Anthropic,
-        200_000,
-        64_000,
-        (1.00, 5.00),
-    ),
-    model(
-        &["claude-3-5-haiku-latest"],
-        Anthropic,
-        200_000,
-        8_192,
-        (0.80, 4.00),
-    ),
-    model(
-        &["claude-3-haiku-20240307", "claude-3-haiku"],
-        Anthropic,
-        200_000,
-        4_096,
-        (0.25, 1.25),
-    ),
-    // The offline model: no window, and free.
-    Builtin {
-        names: &["echo"],
-        protocol: Protocol::Echo,
-        window: None,
-        max_output: None,
-        input_price: 0.0,
-        output_price: 0.0,
-    },
-];
 
 /// Everything known about the model of one call.
 #[derive(Clone, Debug, Default)]
@@ -149,8 +18,8 @@ pub struct ModelInfo {
     pub name: String,
     /// The name sent on the wire.
     pub wire_name: String,
-    /// The protocol the model's table or the registry names, if any.
-    pub provider: Option<Protocol>,
+    /// The provider the model's table or a built-in table names, if any.
+    pub provider: Option<ProviderRef>,
     pub base_url: Option<String>,
     pub key: Option<KeySource>,
     /// The variable named by `api_key_env`, for the error when it is unset.
@@ -194,18 +63,20 @@ fn undated(name: &str) -> &str {
     }
 }
 
-fn builtin(name: &str) -> Option<&'static Builtin> {
+type Builtin = (ProviderRef, &'static ModelSpec);
+
+fn builtin(name: &str) -> Option<Builtin> {
     let key = undated(name);
-    BUILTIN
-        .iter()
-        .find(|b| b.names.iter().any(|n| *n == name || undated(n) == key))
+    provider::builtin_models()
+        .find(|(_, b)| b.names.iter().any(|n| *n == name || undated(n) == key))
 }
 
-fn from_builtin(name: &str, b: Option<&Builtin>) -> ModelInfo {
+fn from_builtin(name: &str, found: Option<Builtin>) -> ModelInfo {
+    let b = found.map(|(_, b)| b);
     ModelInfo {
         name: name.to_string(),
         wire_name: name.to_string(),
-        provider: b.map(|b| b.protocol),
+        provider: found.map(|(p, _)| p),
         context_window: b.and_then(|b| b.window),
         max_output_tokens: b.and_then(|b| b.max_output),
         input_price: b.map(|b| b.input_price),
@@ -247,10 +118,7 @@ pub fn lookup(
     };
     let wire_name = config.name.clone().unwrap_or_else(|| name.clone());
     let base = from_builtin(&wire_name, builtin(&wire_name));
-    let provider = match &config.provider {
-        Some(p) => Some(Protocol::parse(p)?),
-        None => base.provider,
-    };
+    let provider = config.provider_entry.or(base.provider);
     Ok(ModelInfo {
         name,
         wire_name,
@@ -267,14 +135,11 @@ pub fn lookup(
     })
 }
 
-/// The protocol a model speaks when nothing says otherwise: its table's or the registry's,
-/// else Anthropic's for `claude-*` names, else OpenAI's.
-pub fn default_protocol(info: &ModelInfo) -> Protocol {
-    match info.provider {
-        Some(p) => p,
-        None if info.wire_name.starts_with("claude-") => Protocol::Anthropic,
-        None => Protocol::OpenAi,
-    }
+/// The provider a model speaks to when nothing says otherwise: its table's or its built-in
+/// table's, else the one whose model-name prefix it has (see `provider::for_model_name`).
+pub fn provider_of(info: &ModelInfo) -> ProviderRef {
+    info.provider
+        .unwrap_or_else(|| provider::for_model_name(&info.wire_name))
 }
 
 /// Every model `cellmage models` lists: the configured ones, then the built-in ones.
@@ -284,10 +149,9 @@ pub fn all(configured: &BTreeMap<String, ModelConfig>) -> Result<Vec<ModelInfo>>
         .map(|name| lookup(name, &BTreeMap::new(), configured))
         .collect::<Result<Vec<_>>>()?;
     out.extend(
-        BUILTIN
-            .iter()
-            .filter(|b| !configured.contains_key(b.names[0]))
-            .map(|b| from_builtin(b.names[0], Some(b))),
+        provider::builtin_models()
+            .filter(|(_, b)| !configured.contains_key(b.names[0]))
+            .map(|found| from_builtin(found.1.names[0], Some(found))),
     );
     Ok(out)
 }
@@ -354,7 +218,7 @@ mod tests {
             ("llama3", None),
         ];
         for (name, want) in table {
-            assert_eq!(builtin(name).map(|b| b.names[0]), want, "{name}");
+            assert_eq!(builtin(name).map(|(_, b)| b.names[0]), want, "{name}");
         }
     }
 
@@ -418,12 +282,12 @@ mod tests {
     #[test]
     fn protocol_follows_registry_then_name() {
         let proto = |name: &str| {
-            default_protocol(&lookup(name, &BTreeMap::new(), &BTreeMap::new()).unwrap())
+            provider_of(&lookup(name, &BTreeMap::new(), &BTreeMap::new()).unwrap()).name()
         };
-        assert_eq!(proto("claude-sonnet-4-5"), Protocol::Anthropic);
-        assert_eq!(proto("claude-next-9"), Protocol::Anthropic);
-        assert_eq!(proto("gpt-4o"), Protocol::OpenAi);
-        assert_eq!(proto("llama3"), Protocol::OpenAi);
-        assert_eq!(proto("echo"), Protocol::Echo);
+        assert_eq!(proto("claude-sonnet-4-5"), "anthropic");
+        assert_eq!(proto("claude-next-9"), "anthropic");
+        assert_eq!(proto("gpt-4o"), "openai");
+        assert_eq!(proto("llama3"), "openai");
+        assert_eq!(proto("echo"), "echo");
     }
 }

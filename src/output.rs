@@ -38,10 +38,10 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// Checks what can be checked before the call (the selector, the `-o` directory, the
-    /// `--write-files` directory), so a bad flag costs no tokens.
+    /// Checks what can be checked before the call (the `-o` directory, the `--write-files`
+    /// directory; the selector was parsed with the settings), so a bad flag costs no tokens.
     pub fn new(opts: &OutputOptions) -> Result<Printer> {
-        let selector = opts.extract.as_deref().map(Selector::parse).transpose()?;
+        let selector = opts.extract.clone();
         if let Some(file) = &opts.output {
             files::check_output(file, opts.mkdir)?;
         }

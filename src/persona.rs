@@ -57,21 +57,10 @@ pub struct Persona {
 
 /// Splits `---\nYAML\n---\nbody` into front matter and body; no front matter → all body.
 fn split_front_matter(text: &str) -> (Option<&str>, &str) {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = text
-        .strip_prefix("---")
-        .and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n")))
-    else {
-        return (None, text);
-    };
-    let mut offset = 0;
-    for line in rest.split_inclusive('\n') {
-        if line.trim_end() == "---" {
-            return (Some(&rest[..offset]), &rest[offset + line.len()..]);
-        }
-        offset += line.len();
+    match crate::markdown::split_front_matter(text) {
+        Some(front) => (Some(front.yaml), front.body),
+        None => (None, text.strip_prefix('\u{feff}').unwrap_or(text)),
     }
-    (None, text)
 }
 
 /// Parses a persona file's text. `fallback_name` is used when the front matter has no name.

@@ -9,8 +9,9 @@ use crate::error::usage;
 use crate::message::{Message, Role};
 use crate::models::{self, ModelInfo};
 use crate::persona::Persona;
-use crate::provider::{ChatRequest, Endpoint, Protocol, anthropic, retry};
-use crate::settings::{KeySource, Settings, Source, Sourced};
+use crate::provider::{self, ChatRequest, Endpoint, ProviderRef};
+use crate::settings::{KeySource, Settings, Source, Sourced, beneath_flags};
+use crate::transport::retry;
 
 /// What one call will do.
 #[derive(Debug)]
@@ -40,44 +41,43 @@ impl Plan {
     }
 }
 
-/// Flags beat the persona's front matter; the persona beats environment and config.
+/// The persona's model, in its place in the precedence.
 fn model_of(settings: &Settings, persona: Option<&Persona>) -> Sourced<String> {
-    match (
-        persona.and_then(|p| p.model.clone()),
-        &settings.model.source,
-    ) {
-        (Some(model), source) if !matches!(source, Source::Flag(_)) => Sourced::new(
-            model,
-            Source::Persona(persona.map(|p| p.name.clone()).unwrap_or_default()),
-        ),
-        _ => settings.model.clone(),
-    }
+    let from_persona = persona.and_then(|p| {
+        let model = p.model.clone()?;
+        Some(Sourced::new(model, Source::Persona(p.name.clone())))
+    });
+    beneath_flags(Some(settings.model.clone()), from_persona)
+        .unwrap_or_else(|| settings.model.clone())
 }
 
-/// `--provider` beats the model's own table, which beats `CELLMAGE_PROVIDER` and the
-/// config's `provider`, which beat what the model's name implies.
-fn protocol_of(settings: &Settings, info: &ModelInfo) -> Result<Protocol> {
-    match (&settings.provider, info.provider) {
-        (Some(p), _) if matches!(p.source, Source::Flag(_)) => Protocol::parse(&p.value),
-        (_, Some(from_table)) if info.origin == "config" => Ok(from_table),
-        (Some(p), _) => Protocol::parse(&p.value),
-        _ => Ok(models::default_protocol(info)),
-    }
+/// The provider: `--provider`, else the model's own table, else `CELLMAGE_PROVIDER` and the
+/// config's `provider`, else what the model's name implies.
+fn provider_of(settings: &Settings, info: &ModelInfo) -> ProviderRef {
+    let from_table = info
+        .provider
+        .filter(|_| info.origin == "config")
+        .map(|p| Sourced::new(p, Source::Model(info.name.clone())));
+    beneath_flags(settings.provider.clone(), from_table)
+        .map_or_else(|| models::provider_of(info), |p| p.value)
 }
 
-/// Where the request goes: `--api-base`, else the model's `base_url`, else the protocol's
-/// own base (`CELLMAGE_API_BASE`/`api_base` for OpenAI, `ANTHROPIC_BASE_URL` for Anthropic).
-fn base_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> String {
-    match (&info.base_url, protocol) {
-        _ if matches!(settings.api_base.source, Source::Flag(_)) => settings.api_base.value.clone(),
-        (Some(base), _) => base.clone(),
-        (None, Protocol::Anthropic) => settings.anthropic_base.value.clone(),
-        (None, _) => settings.api_base.value.clone(),
-    }
+/// Where the request goes: `--api-base`, else the model's `base_url`, else the provider's
+/// own base (its variables, the config, its default).
+fn base_of(settings: &Settings, info: &ModelInfo, provider: ProviderRef) -> String {
+    let from_table =
+        (info.base_url.clone()).map(|b| Sourced::new(b, Source::Model(info.name.clone())));
+    let base = beneath_flags(settings.api_base_flag.clone(), from_table)
+        .or_else(|| settings.connection(provider).base.clone());
+    base.map(|b| b.value).unwrap_or_default()
 }
 
 /// The key: the model's own (`api_key_env`/`api_key_cmd`), else the protocol's.
-fn key_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> Result<Option<KeySource>> {
+fn key_of(
+    settings: &Settings,
+    info: &ModelInfo,
+    provider: ProviderRef,
+) -> Result<Option<KeySource>> {
     if let Some(key) = &info.key {
         return Ok(Some(key.clone()));
     }
@@ -92,41 +92,45 @@ fn key_of(settings: &Settings, info: &ModelInfo, protocol: Protocol) -> Result<O
         ))
         .into());
     }
-    let key = match protocol {
-        Protocol::Anthropic => &settings.anthropic_key,
-        _ => &settings.api_key,
-    };
+    let key = &settings.connection(provider).key;
     Ok(key.as_ref().map(|k| k.value.clone()))
 }
 
-/// Request parameters: the model's defaults, persona front matter, then config/`--param`,
-/// then the named flags. Anthropic always gets `max_tokens` (the model's maximum output
-/// when nothing else sets it).
+/// Request parameters: the model's defaults, persona front matter (its temperature
+/// included, unless `--temperature` beats it), then config/`--param`, then the named
+/// settings. A provider that requires `max_tokens` gets it (`provider::max_tokens_default`).
 fn params_of(
     settings: &Settings,
     persona: Option<&Persona>,
     info: &ModelInfo,
-    protocol: Protocol,
+    provider: ProviderRef,
 ) -> serde_json::Map<String, Value> {
     let mut params = info.params.clone();
     params.extend(persona.map(|p| p.params.clone()).unwrap_or_default());
-    let persona_temp = persona.and_then(|p| p.temperature);
-    if let Some(t) = persona_temp {
-        params.insert("temperature".into(), json!(t));
+    let from_persona = persona.and_then(|p| {
+        let t = p.temperature?;
+        Some(Sourced::new(t, Source::Persona(p.name.clone())))
+    });
+    let temperature = beneath_flags(settings.temperature.clone(), from_persona);
+    let persona_won = temperature
+        .as_ref()
+        .is_some_and(|t| matches!(t.source, Source::Persona(_)));
+    if let Some(t) = temperature.as_ref().filter(|_| persona_won) {
+        params.insert("temperature".into(), json!(t.value));
     }
     params.extend(settings.params.clone());
-    if let Some(t) = &settings.temperature
-        && (matches!(t.source, Source::Flag(_)) || persona_temp.is_none())
-    {
+    if let Some(t) = temperature.filter(|_| !persona_won) {
         params.insert("temperature".into(), json!(t.value));
     }
     if let Some(n) = &settings.max_tokens {
         params.insert("max_tokens".into(), json!(n.value));
     }
-    if protocol == Protocol::Anthropic && !params.contains_key("max_tokens") {
-        let n = info
-            .max_output_tokens
-            .unwrap_or(anthropic::DEFAULT_MAX_TOKENS);
+    if !params.contains_key("max_tokens")
+        && let Some(n) = provider::max_tokens_default(
+            provider.model_capabilities(&info.wire_name),
+            info.max_output_tokens,
+        )
+    {
         params.insert("max_tokens".into(), json!(n));
     }
     params
@@ -166,12 +170,7 @@ impl Parts {
     /// Each part's name and estimated tokens, largest first.
     fn contributors(&self, persona: Option<&str>) -> Vec<(String, u64)> {
         let snippet = |kind: &str, m: &Message| {
-            let label = m
-                .content
-                .lines()
-                .next()
-                .and_then(|l| l.strip_prefix("File: "));
-            let name = match label {
+            let name = match m.label() {
                 Some(path) => format!("{kind} {path}"),
                 None => kind.to_string(),
             };
@@ -320,7 +319,7 @@ pub fn build(
 ) -> Result<Plan> {
     let model = model_of(settings, persona);
     let info = models::lookup(&model.value, &settings.aliases, &settings.models)?;
-    let protocol = protocol_of(settings, &info)?;
+    let provider = provider_of(settings, &info);
     let mut new_messages = input.snippets;
     new_messages.push(Message::new(Role::User, input.prompt));
     let mut parts = Parts {
@@ -333,7 +332,7 @@ pub fn build(
         history: history.to_vec(),
         new: new_messages,
     };
-    let params = params_of(settings, persona, &info, protocol);
+    let params = params_of(settings, persona, &info, provider);
     let persona_name = persona
         .filter(|p| !p.system.is_empty())
         .map(|p| p.name.as_str());
@@ -346,9 +345,9 @@ pub fn build(
     )?;
     let new_count = parts.new.len();
     let endpoint = Endpoint {
-        protocol,
-        base_url: base_of(settings, &info, protocol),
-        key: key_of(settings, &info, protocol)?,
+        provider,
+        base_url: base_of(settings, &info, provider),
+        key: key_of(settings, &info, provider)?,
         headers: settings.headers.clone(),
         timeout: settings.timeout.value,
         total_timeout: settings.total_timeout.value,
@@ -358,6 +357,10 @@ pub fn build(
             max_wait: settings.retry_max_wait,
         },
         verbose: settings.output.verbose,
+        rate: Some(crate::budget::RateConfig {
+            dir: settings.paths.data_dir.join("budget"),
+            limits: settings.rate_limit_for(&info.name),
+        }),
     };
     Ok(Plan {
         request: ChatRequest {
@@ -443,14 +446,14 @@ mod tests {
         let parts = Parts {
             head: vec![
                 m(Role::System, "be brief"),
-                m(Role::System, "File: rules.md\n```\nr\n```"),
+                crate::context::Snippet::new("file", "rules.md", "r").into_message(Role::System),
             ],
             history: vec![m(Role::User, "q"), m(Role::Assistant, &"a".repeat(80))],
             new: vec![
-                m(
-                    Role::User,
-                    &format!("File: src/big.py\n```\n{}\n```", "y".repeat(400)),
-                ),
+                crate::context::Snippet::new("file", "src/big.py", "y".repeat(400))
+                    .into_message(Role::User),
+                // a text that merely looks like a rendered snippet names no file
+                m(Role::User, "File: not/a/label.py\n```\nz\n```"),
                 m(Role::User, "why?"),
             ],
         };
@@ -465,6 +468,7 @@ mod tests {
                 "snippet src/big.py",
                 "history (2 messages)",
                 "system snippet rules.md",
+                "snippet",
                 "persona coder",
                 "the prompt",
             ]

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Failure, Kind, usage};
 use crate::message::{Message, Role};
-use crate::provider::{self, Answer, ChatRequest, Endpoint, Protocol, Sink};
+use crate::provider::{self, Answer, ChatRequest, Endpoint, ProviderRef, Sink};
 
 /// How many validation errors an error message lists.
 const MAX_ERRORS: usize = 5;
@@ -53,10 +53,48 @@ pub fn load(spec: &str, cwd: &Path) -> Result<Schema> {
     compile(name, value).map_err(|e| anyhow::Error::new(usage(format!("{what}: {e}"))))
 }
 
+/// A schema the validator refuses, with its own message.
+#[derive(Debug)]
+pub struct InvalidSchema(jsonschema::ValidationError<'static>);
+
+impl std::fmt::Display for InvalidSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not a valid JSON Schema: {}", self.0)
+    }
+}
+
+impl std::error::Error for InvalidSchema {}
+
+/// Why an answer does not do for `--schema`.
+#[derive(Debug)]
+pub enum Mismatch {
+    NotJson(serde_json::Error),
+    /// The first validation errors (`at /path: message`), and whether there were more.
+    Invalid {
+        errors: Vec<String>,
+        more: bool,
+    },
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mismatch::NotJson(e) => write!(f, "the answer is not JSON: {e}"),
+            Mismatch::Invalid { errors, more } => write!(
+                f,
+                "the answer does not match the schema: {}{}",
+                errors.join("; "),
+                if *more { " (and more)" } else { "" }
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Mismatch {}
+
 /// Compiles a schema; the error is the validator's own message.
-pub fn compile(name: String, value: Value) -> Result<Schema, String> {
-    let validator =
-        jsonschema::validator_for(&value).map_err(|e| format!("not a valid JSON Schema: {e}"))?;
+pub fn compile(name: String, value: Value) -> Result<Schema, InvalidSchema> {
+    let validator = jsonschema::validator_for(&value).map_err(InvalidSchema)?;
     Ok(Schema {
         name,
         value,
@@ -90,11 +128,10 @@ fn name_of(schema: &Value, stem: Option<&str>) -> String {
 impl Schema {
     /// The answer as JSON matching the schema, or a message saying why not. An answer that
     /// is one fenced block is accepted as the JSON inside it.
-    pub fn check(&self, answer: &str) -> Result<Value, String> {
+    pub fn check(&self, answer: &str) -> Result<Value, Mismatch> {
         let text = unfence(answer);
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("the answer is not JSON: {e}"))?;
-        let errors: Vec<String> = self
+        let value: Value = serde_json::from_str(text).map_err(Mismatch::NotJson)?;
+        let mut errors: Vec<String> = self
             .validator
             .iter_errors(&value)
             .take(MAX_ERRORS + 1)
@@ -107,15 +144,9 @@ impl Schema {
         if errors.is_empty() {
             return Ok(value);
         }
-        let more = if errors.len() > MAX_ERRORS {
-            " (and more)"
-        } else {
-            ""
-        };
-        Err(format!(
-            "the answer does not match the schema: {}{more}",
-            errors[..errors.len().min(MAX_ERRORS)].join("; ")
-        ))
+        let more = errors.len() > MAX_ERRORS;
+        errors.truncate(MAX_ERRORS);
+        Err(Mismatch::Invalid { errors, more })
     }
 
     /// The system-prompt text for protocols without native structured output.
@@ -131,40 +162,37 @@ impl Schema {
 /// The text inside one fenced block that is the whole answer; otherwise the answer, trimmed.
 fn unfence(answer: &str) -> &str {
     let trimmed = answer.trim();
-    let Some(first_line_end) = trimmed.find('\n') else {
-        return trimmed;
-    };
-    let opening = &trimmed[..first_line_end];
-    let fence: String = opening.chars().take_while(|c| *c == '`').collect();
-    if fence.len() < 3 || !trimmed.ends_with(fence.as_str()) {
-        return trimmed;
+    let lines = crate::markdown::lines(trimmed);
+    match crate::markdown::scan(trimmed).as_slice() {
+        [only] if only.open == 0 && only.closed && only.next == lines.len() => {
+            // the lines between the first and the last, as written
+            let start = lines[0].len() + 1;
+            let end = trimmed.len() - lines[lines.len() - 1].len();
+            trimmed
+                .get(start..end.max(start))
+                .unwrap_or_default()
+                .trim()
+        }
+        _ => trimmed,
     }
-    let inner = &trimmed[first_line_end + 1..trimmed.len() - fence.len()];
-    if inner.contains(fence.as_str()) {
-        return trimmed;
-    }
-    inner.trim()
 }
 
-/// Puts the schema on the request: natively where the protocol has structured output
-/// (OpenAI's `response_format`, strict), else as an instruction in a system message right
-/// after the persona's (a provider that takes one system prompt gets it appended there).
-pub fn attach(req: &mut ChatRequest, protocol: Protocol, schema: &Schema) {
-    match protocol {
-        Protocol::OpenAi => {
-            req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
-        }
-        // every other protocol (echo; Anthropic until it gets a forced tool)
-        _ => {
-            let at = req
-                .messages
-                .iter()
-                .take_while(|m| m.role == Role::System)
-                .count();
-            req.messages
-                .insert(at, Message::new(Role::System, schema.instruction()));
-        }
+/// Puts the schema on the request: natively where the provider has structured output
+/// (the `json_schema` capability: OpenAI's `response_format`, strict), else as an
+/// instruction in a system message right after the persona's (a provider that takes one
+/// system prompt gets it appended there).
+pub fn attach(req: &mut ChatRequest, provider: ProviderRef, schema: &Schema) {
+    if provider.model_capabilities(&req.model).json_schema {
+        req.schema = Some(json!({"name": schema.name, "schema": schema.value, "strict": true}));
+        return;
     }
+    let at = req
+        .messages
+        .iter()
+        .take_while(|m| m.role == Role::System)
+        .count();
+    req.messages
+        .insert(at, Message::new(Role::System, schema.instruction()));
 }
 
 /// A validated answer: the answer (its text now the JSON alone) and the JSON value.
@@ -195,7 +223,11 @@ pub fn complete(
         Err(error) => error,
     };
     eprintln!("cellmage: warning: {error}; asking once more");
-    let second = provider::complete(&retry_request(req, &first.text, &error), endpoint, sink)?;
+    let second = provider::complete(
+        &retry_request(req, &first.text, &error.to_string()),
+        endpoint,
+        sink,
+    )?;
     let usage = add_usage(first.usage, second.usage);
     if second.truncated {
         return Ok(Validated {
@@ -279,9 +311,26 @@ mod tests {
         for (answer, want) in table {
             match (s.check(answer), want) {
                 (Ok(_), Ok(())) => {}
-                (Err(e), Err(part)) => assert!(e.contains(part), "{answer:?}: {e}"),
+                (Err(e), Err(part)) => assert!(e.to_string().contains(part), "{answer:?}: {e}"),
                 (got, want) => panic!("{answer:?}: got {got:?}, want {want:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn unfence_takes_one_whole_fenced_block_only() {
+        let table = [
+            ("```json\n{\"a\": 1}\n```", "{\"a\": 1}"),
+            ("  ~~~\n[1]\n~~~  \n", "[1]"),
+            ("````\n```\n````", "```"),
+            ("```\n```", ""),
+            ("{\"a\": 1}", "{\"a\": 1}"),
+            ("```json\n{}\n``` and more", "```json\n{}\n``` and more"),
+            ("text\n```\n{}\n```", "text\n```\n{}\n```"),
+            ("```\n{}\n```\n```\n[]\n```", "```\n{}\n```\n```\n[]\n```"),
+        ];
+        for (answer, want) in table {
+            assert_eq!(unfence(answer), want, "{answer:?}");
         }
     }
 
@@ -303,7 +352,7 @@ mod tests {
     #[test]
     fn an_invalid_schema_is_refused() {
         let err = compile("x".into(), json!({"type": "no-such-type"})).unwrap_err();
-        assert!(err.contains("not a valid JSON Schema"), "{err}");
+        assert!(err.to_string().contains("not a valid JSON Schema"), "{err}");
     }
 
     #[test]
@@ -320,11 +369,11 @@ mod tests {
         };
         let s = person();
         let mut openai = req.clone();
-        attach(&mut openai, Protocol::OpenAi, &s);
+        attach(&mut openai, &provider::openai::OPENAI, &s);
         assert_eq!(openai.schema.as_ref().unwrap()["strict"], true);
         assert_eq!(openai.schema.as_ref().unwrap()["name"], "person");
         assert_eq!(openai.messages, req.messages);
-        attach(&mut req, Protocol::Echo, &s);
+        attach(&mut req, &provider::echo::Echo, &s);
         assert!(req.schema.is_none());
         assert_eq!(req.messages[1].role, Role::System);
         assert!(req.messages[1].content.contains("\"minimum\": 0"));

@@ -8,6 +8,7 @@
 //! The budget is advisory: a damaged state file counts as an empty one, and callers go on
 //! without the budget if the file cannot be used at all.
 
+pub mod gate;
 pub mod headers;
 pub mod state;
 
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+pub use gate::{Gate, Pass, RateConfig};
 pub use headers::{Learnt, Window};
 pub use state::{ClientLimits, Decision, Reason, State};
 
@@ -116,13 +118,9 @@ fn alive(pid: u32) -> bool {
 }
 
 impl Budget {
-    /// The budget for `key` in `dir` (created private to the user if missing).
+    /// The budget for `key` in `dir`; the directory (private to the user) and the file are
+    /// made at the first decision, not before.
     pub fn open(dir: &Path, key: &BudgetKey, limits: ClientLimits) -> io::Result<Budget> {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir)?;
         Ok(Budget {
             path: dir.join(key.file_name()),
             limits,
@@ -136,7 +134,19 @@ impl Budget {
         opts.read(true).write(true).create(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut file: File = opts.open(&self.path)?;
+        let mut file: File = match opts.open(&self.path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                if let Some(dir) = self.path.parent() {
+                    builder.create(dir)?;
+                }
+                opts.open(&self.path)?
+            }
+            other => other?,
+        };
         file.lock()?;
         let mut text = String::new();
         file.read_to_string(&mut text)?;

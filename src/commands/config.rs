@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::print;
 use crate::models;
-use crate::settings::{KeySource, Settings, Sourced};
+use crate::settings::{Connection, KeySource, Settings, Sourced};
 
 fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
     match value {
@@ -22,25 +22,11 @@ fn line<T: Display>(out: &mut String, key: &str, value: Option<&Sourced<T>>) {
 pub fn run(s: &Settings) -> Result<()> {
     let mut out = String::new();
     line(&mut out, "model", Some(&s.model));
-    line(&mut out, "provider", s.provider.as_ref());
-    line(&mut out, "api_base", Some(&s.api_base));
-    let key = s.api_key.as_ref().map(|k| {
-        let shown = match &k.value {
-            KeySource::Value(secret) => secret.describe(),
-            KeySource::Command(_) => "(from api_key_cmd, not run)".to_string(),
-        };
-        Sourced::new(shown, k.source.clone())
-    });
-    line(&mut out, "api_key", key.as_ref());
-    line(&mut out, "anthropic_base", Some(&s.anthropic_base));
-    let anthropic_key = s.anthropic_key.as_ref().map(|k| {
-        let shown = match &k.value {
-            KeySource::Value(secret) => secret.describe(),
-            KeySource::Command(_) => "(from a command, not run)".to_string(),
-        };
-        Sourced::new(shown, k.source.clone())
-    });
-    line(&mut out, "anthropic_key", anthropic_key.as_ref());
+    let provider = (s.provider.as_ref()).map(|p| Sourced::new(p.value.name(), p.source.clone()));
+    line(&mut out, "provider", provider.as_ref());
+    for connection in s.connections.iter().filter(|c| c.base.is_some()) {
+        connection_lines(&mut out, connection);
+    }
     line(&mut out, "persona", s.persona.as_ref());
     line(&mut out, "temperature", s.temperature.as_ref());
     line(&mut out, "max_tokens", s.max_tokens.as_ref());
@@ -84,6 +70,25 @@ pub fn run(s: &Settings) -> Result<()> {
     print(&out)
 }
 
+/// A provider's base URL and key (never the key itself): `api_base`/`api_key` for the
+/// provider that reads the config's own keys, `NAME_base`/`NAME_key` for the others.
+fn connection_lines(out: &mut String, c: &Connection) {
+    let prefix = if c.provider.variables().config {
+        "api"
+    } else {
+        c.provider.name()
+    };
+    line(out, &format!("{prefix}_base"), c.base.as_ref());
+    let key = c.key.as_ref().map(|k| {
+        let shown = match &k.value {
+            KeySource::Value(secret) => secret.describe(),
+            KeySource::Command(_) => "(from api_key_cmd, not run)".to_string(),
+        };
+        Sourced::new(shown, k.source.clone())
+    });
+    line(out, &format!("{prefix}_key"), key.as_ref());
+}
+
 /// A price or a count, or `-` when unknown.
 fn known<T: Display>(value: Option<T>) -> String {
     value.map_or("-".to_string(), |v| v.to_string())
@@ -97,7 +102,7 @@ pub fn models(s: &Settings) -> Result<()> {
         "MODEL", "PROVIDER", "WINDOW", "MAX OUT", "IN $/M", "OUT $/M", "FROM"
     );
     for m in models::all(&s.models)? {
-        let provider = m.provider.unwrap_or_else(|| models::default_protocol(&m));
+        let provider = models::provider_of(&m);
         let name = if m.wire_name == m.name {
             m.name.clone()
         } else {

@@ -107,6 +107,8 @@ fn list(store: &Store) -> Result<()> {
             Ok(Some(conv)) => rows.push(row_of(&entry.name, entry.modified, &conv)),
             Ok(None) => {}
             Err(e) => {
+                // listed as invalid, the others as usual; the first error decides the exit
+                rows.push(invalid_row(&entry.name, entry.modified));
                 first_error.get_or_insert(e);
             }
         }
@@ -118,6 +120,17 @@ fn list(store: &Store) -> Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+fn invalid_row(name: &str, modified: std::time::SystemTime) -> Row {
+    Row([
+        name.to_string(),
+        humantime::format_rfc3339_seconds(modified).to_string(),
+        "invalid".to_string(),
+        "-".to_string(),
+        "-".to_string(),
+        "(cannot be read: see the error)".to_string(),
+    ])
 }
 
 fn exchange_heading(n: usize, e: &Exchange) -> String {
@@ -170,7 +183,7 @@ fn read_import(file: &Path) -> Result<Imported> {
         format::import_json(&text)
             .or_else(|e| match format::parse(text.as_bytes()) {
                 Ok(Some(conversation)) => Ok(conversation),
-                _ => Err(e),
+                _ => Err(markdown::ImportError::Format(e)),
             })
             .map(|conversation| Imported {
                 conversation,

@@ -4,9 +4,12 @@
 //! Everything here is pure: bytes in, values out. Paths and errors with exit codes are
 //! added by `store`.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::v1;
 use crate::message::{Message, Role};
 use crate::provider::Usage;
 
@@ -90,37 +93,98 @@ pub struct Conversation {
     pub exchanges: Vec<Exchange>,
 }
 
-/// Brings a record (header or exchange) written by format `version` up to `VERSION`.
-///
-/// Version 1 is the first format, so no step exists yet. A version 2 adds its step here
-/// (`1 => value = one_to_two(value)`, looping until `VERSION`), and every reader goes
-/// through this function, so old files keep loading.
-pub fn migrate(version: u64, value: Value) -> Result<Value, String> {
-    match version {
-        VERSION => Ok(value),
-        v if v > VERSION => Err(format!(
-            "written by a newer cellmage (format version {v}; this build reads up to {VERSION})"
-        )),
-        v => Err(format!("unknown format version {v}")),
+/// Why a record or an export cannot be read.
+#[derive(Debug)]
+pub enum FormatError {
+    /// No `"format": "cellmage-conversation"`.
+    NotOurs,
+    NoVersion,
+    Newer(u64),
+    UnknownVersion(u64),
+    /// Not JSON, or JSON that is not the record.
+    Json(serde_json::Error),
+    /// An export without its `exchanges` array.
+    NoExchanges,
+    /// Exchange `n` (1-based) of an export.
+    Exchange(usize, Box<FormatError>),
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FormatError::NotOurs => write!(
+                f,
+                "not a cellmage conversation (no \"format\": \"{FORMAT}\")"
+            ),
+            FormatError::NoVersion => f.write_str("the header has no version number"),
+            FormatError::Newer(v) => write!(
+                f,
+                "written by a newer cellmage (format version {v}; this build reads up to {VERSION})"
+            ),
+            FormatError::UnknownVersion(v) => write!(f, "unknown format version {v}"),
+            FormatError::Json(e) => write!(f, "{e}"),
+            FormatError::NoExchanges => f.write_str("no \"exchanges\" array"),
+            FormatError::Exchange(n, e) => write!(f, "exchange {n}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+impl From<serde_json::Error> for FormatError {
+    fn from(e: serde_json::Error) -> Self {
+        FormatError::Json(e)
     }
 }
 
 /// The version of a header or export object, checking its `format` tag.
-pub fn version_of(value: &Value) -> Result<u64, String> {
+pub fn version_of(value: &Value) -> Result<u64, FormatError> {
     if value.get("format").and_then(Value::as_str) != Some(FORMAT) {
-        return Err(format!(
-            "not a cellmage conversation (no \"format\": \"{FORMAT}\")"
-        ));
+        return Err(FormatError::NotOurs);
     }
     value
         .get("version")
         .and_then(Value::as_u64)
-        .ok_or_else(|| "the header has no version number".to_string())
+        .ok_or(FormatError::NoVersion)
 }
 
-/// Deserializes a record of `version` after migrating it.
-pub fn decode<T: serde::de::DeserializeOwned>(version: u64, value: Value) -> Result<T, String> {
-    serde_json::from_value(migrate(version, value)?).map_err(|e| e.to_string())
+/// Refuses versions newer than this build.
+fn readable(version: u64) -> Result<(), FormatError> {
+    match version {
+        v if v > VERSION => Err(FormatError::Newer(v)),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a header written by format `version`, migrated to the current type. Each version
+/// has its frozen decoder (`v1`, ...), which migrates to the current types.
+pub fn decode_header(version: u64, value: Value) -> Result<Header, FormatError> {
+    readable(version)?;
+    match version {
+        1 => Ok(v1::header(value)?),
+        v => Err(FormatError::UnknownVersion(v)),
+    }
+}
+
+/// Reads an exchange written by format `version`, migrated to the current type.
+pub fn decode_exchange(version: u64, value: Value) -> Result<Exchange, FormatError> {
+    readable(version)?;
+    match version {
+        1 => Ok(v1::exchange(value)?),
+        v => Err(FormatError::UnknownVersion(v)),
+    }
+}
+
+/// A header line: the header, migrated, and the version it was written in.
+pub fn header_of_line(line: &[u8]) -> Result<(Header, u64), FormatError> {
+    let value: Value = serde_json::from_slice(line)?;
+    let version = version_of(&value)?;
+    Ok((decode_header(version, value)?, version))
+}
+
+/// An exchange line of a file written by format `version`.
+pub fn exchange_of_line(version: u64, line: &[u8]) -> Result<Exchange, FormatError> {
+    decode_exchange(version, serde_json::from_slice(line)?)
 }
 
 /// A record as one line of the file, newline included.
@@ -130,9 +194,61 @@ pub fn line<T: Serialize>(record: &T) -> String {
     text
 }
 
-/// Parses one exchange line of a current-version file (used to check a file's tail).
-pub fn exchange_of_line(line: &[u8]) -> Option<Exchange> {
-    serde_json::from_slice(line).ok()
+/// The bytes after a file's last newline.
+#[derive(Debug, PartialEq)]
+pub enum Tail<T> {
+    /// Nothing.
+    Empty,
+    /// A complete record that only misses its newline: kept.
+    Whole(T),
+    /// A strict prefix of a record, as a write cut short leaves it: ignored.
+    Torn,
+}
+
+/// Reads the bytes after the last newline, where the header belongs (`version` is
+/// `None`: the file has no complete line) or an exchange. Anything that is neither a
+/// complete record nor a strict prefix of one is an error.
+pub fn tail_of(bytes: &[u8], version: Option<u64>) -> Result<Tail<Record>, FormatError> {
+    if bytes.is_empty() {
+        return Ok(Tail::Empty);
+    }
+    let first_key = if version.is_some() { "time" } else { "format" };
+    if is_torn(bytes, first_key) {
+        return Ok(Tail::Torn);
+    }
+    Ok(Tail::Whole(match version {
+        None => Record::Header(header_of_line(bytes)?.0),
+        Some(v) => Record::Exchange(exchange_of_line(v, bytes)?),
+    }))
+}
+
+/// A complete record found in a tail.
+#[derive(Debug, PartialEq)]
+pub enum Record {
+    Header(Header),
+    Exchange(Exchange),
+}
+
+/// True when `bytes` is a strict prefix of a JSON object whose first key is `first_key`,
+/// as our writer puts it: `{`, then the key (or part of it), and JSON cut off, not wrong.
+fn is_torn(bytes: &[u8], first_key: &str) -> bool {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // cut inside a multi-byte character
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => return false,
+    };
+    let Some(rest) = text.strip_prefix('{') else {
+        return false;
+    };
+    let key = format!("\"{first_key}\"");
+    let rest = rest.trim_start();
+    if !(key.starts_with(rest) || rest.starts_with(&key)) {
+        return false;
+    }
+    matches!(serde_json::from_str::<Value>(text), Err(e) if e.is_eof())
 }
 
 /// Why a file cannot be loaded: a message and, when it is about one line, its number.
@@ -149,40 +265,46 @@ fn problem(line: usize, message: impl Into<String>) -> Problem {
     }
 }
 
-/// Parses a conversation file. A torn tail — bytes after the last newline, or a last line
-/// that does not parse — is what a process killed mid-write leaves: it is ignored. Any
-/// other bad line, or a bad header, is a problem. `None`: not even a header was written.
+/// Parses a conversation file. The bytes after the last newline may be a record cut short
+/// by a killed writer: ignored; or a complete record missing its newline: kept. Any other
+/// bad line, or a bad header, is a problem. `None`: not even a header was written.
 pub fn parse(bytes: &[u8]) -> Result<Option<Conversation>, Problem> {
-    let complete = match bytes.iter().rposition(|&b| b == b'\n') {
-        Some(end) => &bytes[..end],
-        None => return Ok(None),
+    let (complete, tail) = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => (&bytes[..end], &bytes[end + 1..]),
+        None => {
+            return match tail_of(bytes, None) {
+                Ok(Tail::Whole(Record::Header(header))) => Ok(Some(Conversation {
+                    header,
+                    exchanges: Vec::new(),
+                })),
+                Ok(_) => Ok(None),
+                Err(e) => Err(problem(1, format!("bad header: {e}"))),
+            };
+        }
     };
     let lines: Vec<&[u8]> = complete.split(|&b| b == b'\n').collect();
-    let header_value: Value =
-        serde_json::from_slice(lines[0]).map_err(|e| problem(1, format!("bad header: {e}")))?;
-    let version = version_of(&header_value).map_err(|m| problem(1, m))?;
-    let header: Header = decode(version, header_value).map_err(|m| problem(1, m))?;
-    let mut exchanges = Vec::with_capacity(lines.len() - 1);
+    let (header, version) =
+        header_of_line(lines[0]).map_err(|e| problem(1, format!("bad header: {e}")))?;
+    let mut exchanges = Vec::with_capacity(lines.len());
     for (i, raw) in lines.iter().enumerate().skip(1) {
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let parsed = serde_json::from_slice(raw)
-            .map_err(|e| e.to_string())
-            .and_then(|v| decode(version, v));
-        match parsed {
-            Ok(exchange) => exchanges.push(exchange),
-            Err(_) if i == lines.len() - 1 => {}
-            Err(e) => return Err(problem(i + 1, format!("not a valid exchange: {e}"))),
-        }
+        let exchange = exchange_of_line(version, raw)
+            .map_err(|e| problem(i + 1, format!("not a valid exchange: {e}")))?;
+        exchanges.push(exchange);
     }
-    Ok(Some(Conversation {
-        header: Header {
-            version: VERSION,
-            ..header
-        },
-        exchanges,
-    }))
+    match tail_of(tail, Some(version)) {
+        Ok(Tail::Whole(Record::Exchange(e))) => exchanges.push(e),
+        Ok(_) => {}
+        Err(e) => return Err(problem(lines.len() + 1, not_torn(e))),
+    }
+    Ok(Some(Conversation { header, exchanges }))
+}
+
+/// The message for a last line without newline that is neither a record nor part of one.
+pub fn not_torn(e: FormatError) -> String {
+    format!("not a valid exchange, nor one cut short by an interrupted write: {e}")
 }
 
 /// The whole file for a conversation: header line, then one line per exchange.
@@ -204,22 +326,21 @@ pub fn export_json(conv: &Conversation) -> String {
 }
 
 /// Reads our JSON export back.
-pub fn import_json(text: &str) -> Result<Conversation, String> {
-    let mut value: Value = serde_json::from_str(text).map_err(|e| format!("bad JSON: {e}"))?;
+pub fn import_json(text: &str) -> Result<Conversation, FormatError> {
+    let mut value: Value = serde_json::from_str(text)?;
     let version = version_of(&value)?;
     let exchanges = match value.as_object_mut().and_then(|o| o.remove("exchanges")) {
         Some(Value::Array(items)) => items,
-        _ => return Err("no \"exchanges\" array".to_string()),
+        _ => return Err(FormatError::NoExchanges),
     };
     Ok(Conversation {
-        header: Header {
-            version: VERSION,
-            ..decode(version, value)?
-        },
+        header: decode_header(version, value)?,
         exchanges: exchanges
             .into_iter()
             .enumerate()
-            .map(|(i, v)| decode(version, v).map_err(|e| format!("exchange {}: {e}", i + 1)))
+            .map(|(i, v)| {
+                decode_exchange(version, v).map_err(|e| FormatError::Exchange(i + 1, Box::new(e)))
+            })
             .collect::<Result<_, _>>()?,
     })
 }
@@ -272,8 +393,10 @@ pub mod tests {
         let cases: &[(&str, Option<usize>)] = &[
             // cut inside the last line: the last exchange is lost, nothing else
             (&text[..text.len() - 5], Some(1)),
-            // a complete last line that does not parse
-            (&format!("{one}{{\"time\": 3\n"), Some(1)),
+            // a complete record missing only its newline
+            (&text[..text.len() - 1], Some(2)),
+            // a record cut inside its first key
+            (&format!("{one}{{\"ti"), Some(1)),
             // only a torn header
             (&text[..10], None),
             ("", None),
@@ -284,6 +407,24 @@ pub mod tests {
             let got = parse(bytes.as_bytes()).unwrap().map(|c| c.exchanges.len());
             assert_eq!(got, *want, "{bytes:?}");
         }
+    }
+
+    #[test]
+    fn a_last_line_that_is_no_record_nor_part_of_one_is_a_problem() {
+        let one = file_text(&conversation(1));
+        for tail in [
+            "{\"time\": 3\n",
+            "{\"time\": 3}",
+            "hello",
+            "{\"x\": 1}",
+            "{\"x\": ",
+        ] {
+            let err = parse(format!("{one}{tail}").as_bytes()).unwrap_err();
+            assert_eq!(err.line, Some(3), "{tail:?}");
+        }
+        let newer = file_text(&conversation(0)).replace("\"version\":1", "\"version\":2");
+        let err = parse(newer.trim_end().as_bytes()).unwrap_err();
+        assert!(err.message.contains("newer"), "{err:?}");
     }
 
     #[test]
@@ -301,21 +442,19 @@ pub mod tests {
     }
 
     #[test]
-    fn migrate_accepts_the_current_version_only() {
-        let v = serde_json::json!({"a": 1});
-        assert_eq!(migrate(VERSION, v.clone()), Ok(v.clone()));
-        assert!(
-            migrate(VERSION + 1, v.clone())
-                .unwrap_err()
-                .contains("newer")
-        );
-        assert!(migrate(0, v).is_err());
+    fn decoding_refuses_newer_and_unknown_versions() {
+        let line = file_text(&conversation(1));
+        let exchange_line = line.lines().nth(1).unwrap().as_bytes();
+        assert!(exchange_of_line(VERSION, exchange_line).is_ok());
+        let newer = exchange_of_line(VERSION + 1, exchange_line).unwrap_err();
+        assert!(newer.to_string().contains("newer"), "{newer}");
+        assert!(exchange_of_line(0, exchange_line).is_err());
     }
 
     #[test]
     fn missing_optional_fields_default() {
         let line = r#"{"time":"t","model":"m","provider":"p","messages":[],"answer":"a"}"#;
-        let e = exchange_of_line(line.as_bytes()).unwrap();
+        let e = exchange_of_line(1, line.as_bytes()).unwrap();
         assert_eq!(
             (e.persona, e.usage, e.cost, e.duration_ms),
             (None, None, None, 0)
@@ -325,7 +464,7 @@ pub mod tests {
     #[test]
     fn json_export_round_trips() {
         let conv = conversation(2);
-        assert_eq!(import_json(&export_json(&conv)), Ok(conv));
+        assert_eq!(import_json(&export_json(&conv)).unwrap(), conv);
         assert!(import_json("{\"format\":\"x\"}").is_err());
         assert!(import_json("[]").is_err());
     }

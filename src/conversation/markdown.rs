@@ -6,9 +6,12 @@
 //! run inside it, and each exchange's metadata in an HTML comment, so that any content —
 //! `---` lines, fences, headings, even a line `**You:**` — comes back byte for byte.
 
+use std::fmt;
+
 use serde_json::Value;
 
-use super::format::{self, Conversation, Exchange, Header};
+use super::format::{self, Conversation, Exchange, FormatError, Header};
+use crate::markdown;
 use crate::message::{Message, Role};
 
 const META: &str = "<!-- cellmage-exchange ";
@@ -22,6 +25,55 @@ pub struct Imported {
     pub named: bool,
     /// Trailing messages with no answer after them (CellMage files only), not imported.
     pub unanswered: usize,
+}
+
+/// Why a Markdown file cannot be imported.
+#[derive(Debug)]
+pub enum ImportError {
+    FrontMatter(serde_norway::Error),
+    Format(FormatError),
+    /// Line numbers count from the top of the file, front matter included.
+    Meta(usize, serde_json::Error),
+    MessageBeforeExchange(usize),
+    UnclosedMessage(usize),
+    UnexpectedText(usize, String),
+    NoAnswer,
+    MetaNotObject,
+    NoConversation,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::FrontMatter(e) => write!(f, "bad front matter: {e}"),
+            ImportError::Format(e) => write!(f, "{e}"),
+            ImportError::Meta(line, e) => write!(f, "line {line}: {e}"),
+            ImportError::MessageBeforeExchange(line) => {
+                write!(f, "line {line}: a message before any exchange")
+            }
+            ImportError::UnclosedMessage(line) => {
+                write!(f, "line {line}: a message must be a fenced block, closed")
+            }
+            ImportError::UnexpectedText(line, text) => {
+                write!(f, "line {line}: unexpected text {text:?}")
+            }
+            ImportError::NoAnswer => {
+                f.write_str("an exchange must end with an **assistant:** block")
+            }
+            ImportError::MetaNotObject => f.write_str("the exchange metadata is not a JSON object"),
+            ImportError::NoConversation => {
+                f.write_str("no conversation found: no **You:** or **assistant:** block")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+impl From<FormatError> for ImportError {
+    fn from(e: FormatError) -> Self {
+        ImportError::Format(e)
+    }
 }
 
 /// `history export --format md`.
@@ -77,38 +129,21 @@ fn header_role(line: &str) -> Option<Role> {
     }
 }
 
-/// Splits `---\nYAML\n---\n` off the start; returns the YAML, the rest, and how many lines
-/// the front matter took.
-fn split_front_matter(text: &str) -> Option<(&str, &str, usize)> {
-    let rest = text.strip_prefix("---\n")?;
-    let mut offset = 0;
-    for (i, line) in rest.split_inclusive('\n').enumerate() {
-        if line.trim_end() == "---" {
-            return Some((&rest[..offset], &rest[offset + line.len()..], i + 2));
-        }
-        offset += line.len();
-    }
-    None
-}
-
 /// Reads our Markdown export or CellMage's, telling them apart by the front matter.
-pub fn import(text: &str) -> Result<Imported, String> {
+pub fn import(text: &str) -> Result<Imported, ImportError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let (yaml, body, skipped) = split_front_matter(text).unwrap_or(("", text, 0));
+    let (yaml, body, skipped) = match markdown::split_front_matter(text) {
+        Some(front) => (front.yaml, front.body, front.lines),
+        None => ("", text, 0),
+    };
     let front: serde_norway::Value =
-        serde_norway::from_str(yaml).map_err(|e| format!("bad front matter: {e}"))?;
+        serde_norway::from_str(yaml).map_err(ImportError::FrontMatter)?;
     if front.get("format").is_some() {
-        let header = serde_json::to_value(&front).map_err(|e| e.to_string())?;
+        let header = serde_json::to_value(&front).map_err(FormatError::from)?;
         let version = format::version_of(&header)?;
-        let header: Header = format::decode(version, header)?;
+        let header = format::decode_header(version, header)?;
         let exchanges = parse_ours(body, skipped, version)?;
-        let conversation = Conversation {
-            header: Header {
-                version: format::VERSION,
-                ..header
-            },
-            exchanges,
-        };
+        let conversation = Conversation { header, exchanges };
         return Ok(Imported {
             conversation,
             named: true,
@@ -121,14 +156,15 @@ pub fn import(text: &str) -> Result<Imported, String> {
 /// One `(role, content)` block of our format.
 type Block = (Role, String);
 
-fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>, String> {
-    let lines: Vec<&str> = body.split('\n').collect();
+fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>, ImportError> {
+    let lines = markdown::lines(body);
+    let fences = markdown::scan(body);
     let mut exchanges = Vec::new();
     let mut current: Option<(Value, Vec<Block>)> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i].trim_end_matches('\r');
-        let at = |n: usize| format!("line {}", n + skipped + 1);
+        let at = |n: usize| n + skipped + 1;
         if let Some(json) = line
             .strip_prefix(META)
             .and_then(|l| l.strip_suffix(META_END))
@@ -136,19 +172,19 @@ fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>,
             if let Some(done) = current.take() {
                 exchanges.push(finish_exchange(done, version)?);
             }
-            let meta = serde_json::from_str(json).map_err(|e| format!("{}: {e}", at(i)))?;
+            let meta = serde_json::from_str(json).map_err(|e| ImportError::Meta(at(i), e))?;
             current = Some((meta, Vec::new()));
         } else if let Some(role) = header_role(line) {
             let Some((_, blocks)) = current.as_mut() else {
-                return Err(format!("{}: a message before any exchange", at(i)));
+                return Err(ImportError::MessageBeforeExchange(at(i)));
             };
-            let (content, next) = fenced(&lines, i + 1)
-                .ok_or_else(|| format!("{}: a message must be a fenced block, closed", at(i)))?;
+            let (content, next) =
+                fenced(&lines, &fences, i + 1).ok_or(ImportError::UnclosedMessage(at(i)))?;
             blocks.push((role, content));
             i = next;
             continue;
         } else if !(line.trim().is_empty() || line.starts_with('#') || line.trim() == "---") {
-            return Err(format!("{}: unexpected text {line:?}", at(i)));
+            return Err(ImportError::UnexpectedText(at(i), line.to_string()));
         }
         i += 1;
     }
@@ -158,30 +194,27 @@ fn parse_ours(body: &str, skipped: usize, version: u64) -> Result<Vec<Exchange>,
     Ok(exchanges)
 }
 
-/// The content of the fenced block starting at or after `start` (blank lines skipped),
-/// and the index of the line after its closing fence.
-fn fenced(lines: &[&str], start: usize) -> Option<(String, usize)> {
+/// The content, as written, of the closed backtick fence that opens at the first non-blank
+/// line from `start`, and the index of the line after its closing fence.
+fn fenced(lines: &[&str], fences: &[markdown::Fence], start: usize) -> Option<(String, usize)> {
     let open = (start..lines.len()).find(|&j| !lines[j].trim().is_empty())?;
-    let fence = lines[open].trim_end_matches('\r');
-    if fence.len() < 3 || !fence.bytes().all(|b| b == b'`') {
+    let fence = fences.iter().find(|f| f.open == open && f.closed)?;
+    if !lines[open].starts_with("```") {
         return None;
     }
-    let close = (open + 1..lines.len()).find(|&j| lines[j].trim_end_matches('\r') == fence)?;
-    Some((lines[open + 1..close].join("\n"), close + 1))
+    Some((lines[fence.body.clone()].join("\n"), fence.next))
 }
 
 fn finish_exchange(
     (meta, mut blocks): (Value, Vec<Block>),
     version: u64,
-) -> Result<Exchange, String> {
+) -> Result<Exchange, ImportError> {
     let answer = match blocks.pop() {
         Some((Role::Assistant, answer)) => answer,
-        _ => return Err("an exchange must end with an **assistant:** block".to_string()),
+        _ => return Err(ImportError::NoAnswer),
     };
     let mut value = meta;
-    let map = value
-        .as_object_mut()
-        .ok_or("the exchange metadata is not a JSON object")?;
+    let map = value.as_object_mut().ok_or(ImportError::MetaNotObject)?;
     let messages: Vec<Message> = blocks
         .into_iter()
         .map(|(role, content)| Message::new(role, content))
@@ -191,12 +224,12 @@ fn finish_exchange(
         serde_json::to_value(messages).expect("messages"),
     );
     map.insert("answer".into(), Value::String(answer));
-    format::decode(version, value)
+    Ok(format::decode_exchange(version, value)?)
 }
 
 /// CellMage's export: one block per run of same-role messages; `---` after non-user
 /// blocks. A `---` is a separator only when a block header (or the end) follows it.
-fn parse_cellmage(front: &serde_norway::Value, body: &str) -> Result<Imported, String> {
+fn parse_cellmage(front: &serde_norway::Value, body: &str) -> Result<Imported, ImportError> {
     let mut blocks: Vec<(Role, Vec<&str>)> = Vec::new();
     for line in body.lines() {
         match header_role(line) {
@@ -209,7 +242,7 @@ fn parse_cellmage(front: &serde_norway::Value, body: &str) -> Result<Imported, S
         }
     }
     if blocks.is_empty() {
-        return Err("no conversation found: no **You:** or **assistant:** block".to_string());
+        return Err(ImportError::NoConversation);
     }
     let field = |key: &str| match front.get(key) {
         Some(serde_norway::Value::String(s)) => Some(s.clone()),
@@ -308,13 +341,28 @@ mod tests {
         let md = export(&conversation(1));
         let cut = md.rfind("\n```").unwrap();
         let unclosed = format!("{}\n", &md[..cut]);
-        assert!(import(&unclosed).unwrap_err().contains("fenced block"));
+        assert!(
+            import(&unclosed)
+                .unwrap_err()
+                .to_string()
+                .contains("fenced block")
+        );
         let stray = md.replace("## Exchange 1", "stray words");
-        assert!(import(&stray).unwrap_err().contains("unexpected text"));
+        assert!(
+            import(&stray)
+                .unwrap_err()
+                .to_string()
+                .contains("unexpected text")
+        );
         let no_answer = md.replace("**assistant:**", "**You:**");
-        assert!(import(&no_answer).unwrap_err().contains("must end"));
+        assert!(
+            import(&no_answer)
+                .unwrap_err()
+                .to_string()
+                .contains("must end")
+        );
         let newer = md.replace("version: 1", "version: 7");
-        assert!(import(&newer).unwrap_err().contains("newer"));
+        assert!(import(&newer).unwrap_err().to_string().contains("newer"));
     }
 
     const CELLMAGE: &str = "---

@@ -4,6 +4,7 @@
 pub mod format;
 pub mod markdown;
 pub mod store;
+pub mod v1;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use anyhow::Result;
 
-use super::format::{self, Conversation, Exchange, Header};
+use super::format::{self, Conversation, Exchange, Header, Tail};
 use crate::error::{Failure, usage};
 
 const EXT: &str = "jsonl";
@@ -62,9 +62,19 @@ struct Lock {
     _file: File,
 }
 
+const HINT: &str = "check the data directory (CELLMAGE_DATA_DIR): free space and permissions";
+
+/// The conversation store could not be changed: a local I/O failure (exit 11: disk full,
+/// read-only, permission denied).
 fn io_failure(what: &str, path: &Path, err: io::Error) -> anyhow::Error {
-    usage(format!("cannot {what} {}: {err}", path.display()))
-        .hint("check the data directory (CELLMAGE_DATA_DIR)")
+    crate::error::io(what, path, &err).hint(HINT).into()
+}
+
+/// The conversation store could not be read: a configuration error (exit 2, before any
+/// call).
+fn read_failure(path: &Path, err: io::Error) -> anyhow::Error {
+    usage(format!("cannot read {}: {err}", path.display()))
+        .hint(HINT)
         .into()
 }
 
@@ -72,12 +82,12 @@ fn io_failure(what: &str, path: &Path, err: io::Error) -> anyhow::Error {
 fn damaged(path: &Path, problem: format::Problem) -> anyhow::Error {
     let at = problem
         .line
-        .map(|n| format!(" line {n}"))
+        .map(|n| format!(" line {n}:"))
         .unwrap_or_default();
     Failure::new(
         crate::error::Kind::Usage,
         format!(
-            "invalid conversation file {}:{at}: {}",
+            "invalid conversation file {}:{at} {}",
             path.display(),
             problem.message
         ),
@@ -135,7 +145,7 @@ impl Store {
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_failure("read", &path, e)),
+            Err(e) => return Err(read_failure(&path, e)),
         };
         let parsed = format::parse(&bytes).map_err(|p| damaged(&path, p))?;
         Ok(Some(parsed.unwrap_or_else(|| Conversation {
@@ -159,7 +169,7 @@ impl Store {
         let read = match fs::read_dir(&self.dir) {
             Ok(read) => read,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(io_failure("read", &self.dir, e)),
+            Err(e) => return Err(read_failure(&self.dir, e)),
         };
         let mut entries: Vec<Entry> = read
             .filter_map(|e| e.ok())
@@ -183,15 +193,19 @@ impl Store {
         let _lock = self.lock(&header.name)?;
         let path = self.path(&header.name);
         let mut file = private_file(&path, true).map_err(|e| io_failure("open", &path, e))?;
-        let keep = file
+        let end = file
             .metadata()
-            .and_then(|m| sound_length(&mut file, m.len()))
-            .map_err(|e| io_failure("read", &path, e))?;
-        let mut text = if keep == 0 {
-            format::line(header)
-        } else {
-            String::new()
-        };
+            .and_then(|m| end_of(&mut file, m.len()))
+            .map_err(|e| io_failure("read", &path, e))?
+            .map_err(|p| damaged(&path, p))?;
+        let keep = end.keep;
+        let mut text = String::new();
+        if end.newline {
+            text.push('\n');
+        }
+        if !end.has_header {
+            text.push_str(&format::line(header));
+        }
         text.push_str(&format::line(exchange));
         let _critical = crate::interrupt::critical();
         let mut write = || -> io::Result<()> {
@@ -287,23 +301,98 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The length of the file without its torn tail: the bytes after the last newline, and a
-/// last exchange line that does not parse. 0 when not even the header line is complete.
-/// Reads only the end of the file, so its cost does not grow with the history.
-pub fn sound_length<F: Read + Seek>(file: &mut F, len: u64) -> io::Result<u64> {
+/// Where the next record goes in a conversation file.
+#[derive(Debug, PartialEq)]
+pub struct End {
+    /// The bytes to keep: a torn tail after them is cut.
+    pub keep: u64,
+    /// The kept bytes end with a complete record that misses its newline.
+    pub newline: bool,
+    /// The kept bytes hold the header.
+    pub has_header: bool,
+}
+
+/// Reads the file's header and its end through the versioned format: the last complete
+/// line must be a record, and the bytes after it nothing, a record missing its newline, or
+/// a strict prefix of one (a torn write). Anything else is a problem: the file is not
+/// touched. Reads only the start and the end, so its cost does not grow with the history.
+pub fn end_of<F: Read + Seek>(file: &mut F, len: u64) -> io::Result<Result<End, format::Problem>> {
+    let bad = |line: Option<usize>, message: String| format::Problem { line, message };
     let Some(last_nl) = rfind_newline(file, len)? else {
-        return Ok(0);
+        let tail = read_range(file, 0, len)?;
+        return Ok(match format::tail_of(&tail, None) {
+            Ok(Tail::Whole(_)) => Ok(End {
+                keep: len,
+                newline: true,
+                has_header: true,
+            }),
+            Ok(_) => Ok(End {
+                keep: 0,
+                newline: false,
+                has_header: false,
+            }),
+            Err(e) => Err(bad(Some(1), format!("bad header: {e}"))),
+        });
     };
-    let Some(prev_nl) = rfind_newline(file, last_nl)? else {
-        return Ok(last_nl + 1); // the header is the only complete line
+    let first_nl = find_newline(file, last_nl)?;
+    let version = match format::header_of_line(&read_range(file, 0, first_nl)?) {
+        Ok((_, version)) => version,
+        Err(e) => return Ok(Err(bad(Some(1), format!("bad header: {e}")))),
     };
-    let mut line = vec![0; (last_nl - prev_nl - 1) as usize];
-    file.seek(SeekFrom::Start(prev_nl + 1))?;
-    file.read_exact(&mut line)?;
-    Ok(match format::exchange_of_line(&line) {
-        Some(_) => last_nl + 1,
-        None => prev_nl + 1,
+    if let Some(prev_nl) = rfind_newline(file, last_nl)?.filter(|&p| p >= first_nl) {
+        let line = read_range(file, prev_nl + 1, last_nl)?;
+        if !line.iter().all(u8::is_ascii_whitespace)
+            && let Err(e) = format::exchange_of_line(version, &line)
+        {
+            return Ok(Err(bad(
+                None,
+                format!("the last complete line is not a valid exchange: {e}"),
+            )));
+        }
+    }
+    let tail = read_range(file, last_nl + 1, len)?;
+    Ok(match format::tail_of(&tail, Some(version)) {
+        Ok(Tail::Empty) => Ok(End {
+            keep: len,
+            newline: false,
+            has_header: true,
+        }),
+        Ok(Tail::Torn) => Ok(End {
+            keep: last_nl + 1,
+            newline: false,
+            has_header: true,
+        }),
+        Ok(Tail::Whole(_)) => Ok(End {
+            keep: len,
+            newline: true,
+            has_header: true,
+        }),
+        Err(e) => Err(bad(
+            None,
+            format!("the last line is {}", format::not_torn(e)),
+        )),
     })
+}
+
+fn read_range<F: Read + Seek>(file: &mut F, start: u64, end: u64) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0; (end - start) as usize];
+    file.seek(SeekFrom::Start(start))?;
+    file.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
+/// The offset of the first `\n`, knowing there is one at or before `limit`.
+fn find_newline<F: Read + Seek>(file: &mut F, limit: u64) -> io::Result<u64> {
+    const BLOCK: u64 = 8192;
+    let mut lo = 0;
+    while lo < limit {
+        let chunk = read_range(file, lo, (lo + BLOCK).min(limit))?;
+        if let Some(i) = chunk.iter().position(|&b| b == b'\n') {
+            return Ok(lo + i as u64);
+        }
+        lo += BLOCK;
+    }
+    Ok(limit)
 }
 
 /// The offset of the last `\n` before `end`, reading backwards in blocks.
@@ -375,35 +464,88 @@ mod tests {
             inner: io::Cursor::new(text.as_bytes().to_vec()),
             read: 0,
         };
-        let len = sound_length(&mut file, text.len() as u64).unwrap();
-        (len, file.read)
+        let end = end_of(&mut file, text.len() as u64).unwrap().unwrap();
+        (end.keep, file.read)
     }
 
     #[test]
-    fn sound_length_cuts_only_the_torn_tail() {
+    fn only_a_strict_prefix_of_a_record_is_cut() {
         let full = format::file_text(&conversation(2));
         let one = format::file_text(&conversation(1));
         let header = format::file_text(&conversation(0));
         let big = format::line(&exchange("p", &"x".repeat(50_000)));
         let with_big = format!("{header}{big}");
-        let cases: Vec<(String, usize)> = vec![
-            (full.clone(), full.len()),
-            (full[..full.len() - 1].to_string(), one.len()),
-            (full[..one.len() + 3].to_string(), one.len()),
-            (format!("{one}not json\n"), one.len()),
-            (header.clone(), header.len()),
-            (header[..5].to_string(), 0),
-            (String::new(), 0),
-            (with_big.clone(), with_big.len()),
-            (with_big[..with_big.len() - 100].to_string(), header.len()),
+        let cases: Vec<(String, usize, bool, bool)> = vec![
+            (full.clone(), full.len(), false, true),
+            // a complete record missing only its newline is kept
+            (
+                full[..full.len() - 1].to_string(),
+                full.len() - 1,
+                true,
+                true,
+            ),
+            (full[..one.len() + 3].to_string(), one.len(), false, true),
+            (header.clone(), header.len(), false, true),
+            (
+                header[..header.len() - 1].to_string(),
+                header.len() - 1,
+                true,
+                true,
+            ),
+            (header[..5].to_string(), 0, false, false),
+            (String::new(), 0, false, false),
+            (with_big.clone(), with_big.len(), false, true),
+            (
+                with_big[..with_big.len() - 100].to_string(),
+                header.len(),
+                false,
+                true,
+            ),
         ];
-        for (text, want) in cases {
-            assert_eq!(
-                sound(&text).0,
-                want as u64,
-                "{:?}",
-                &text[..text.len().min(80)]
-            );
+        for (text, keep, newline, has_header) in cases {
+            let mut file = io::Cursor::new(text.as_bytes().to_vec());
+            let end = end_of(&mut file, text.len() as u64).unwrap();
+            let want = End {
+                keep: keep as u64,
+                newline,
+                has_header,
+            };
+            assert_eq!(end, Ok(want), "{:?}", &text[..text.len().min(80)]);
+        }
+    }
+
+    #[test]
+    fn a_record_cut_inside_a_character_is_torn() {
+        let one = format::file_text(&conversation(1));
+        let line = format::line(&exchange("p", "日本"));
+        let at = line.find('本').unwrap() + 1;
+        let mut bytes = one.as_bytes().to_vec();
+        bytes.extend_from_slice(&line.as_bytes()[..at]);
+        let len = bytes.len() as u64;
+        let end = end_of(&mut io::Cursor::new(bytes), len).unwrap().unwrap();
+        assert_eq!(end.keep, one.len() as u64);
+    }
+
+    #[test]
+    fn anything_else_at_the_end_is_a_problem() {
+        let one = format::file_text(&conversation(1));
+        let newer_header =
+            format::file_text(&conversation(0)).replace("\"version\":1", "\"version\":2");
+        let cases = [
+            format!("{one}not json"),
+            format!("{one}\u{1}\u{7f}garbage"),
+            format!("{one}{{\"hello\": 1}}"),
+            format!("{one}{{\"time\": 3}}"),
+            format!("{one}{{\"other\": "),
+            format!("{one}not json\n"),
+            newer_header[..newer_header.len() - 1].to_string(),
+            newer_header.clone(),
+            "hand typed".to_string(),
+        ];
+        for text in cases {
+            let mut file = io::Cursor::new(text.as_bytes().to_vec());
+            let end = end_of(&mut file, text.len() as u64).unwrap();
+            assert!(end.is_err(), "{text:?}: {end:?}");
         }
     }
 
@@ -415,6 +557,6 @@ mod tests {
         let small = read(100);
         assert_eq!(read(10_000), small);
         let line = line.len() as u64;
-        assert!(small < 3 * 8192 + line, "{small}");
+        assert!(small < 4 * 8192 + line, "{small}"); // the end, and the header
     }
 }

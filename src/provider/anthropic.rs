@@ -1,18 +1,120 @@
 //! Anthropic's Messages API: pure body builder and parsers, plus the call itself through
-//! `http`. System prompts travel in `system`; `messages` alternate user and assistant.
+//! `call`. System prompts travel in `system`; `messages` alternate user and assistant.
 
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, Exchange};
-use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
+use super::call::{Whole, error_in_stream};
+use super::{
+    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
+    model, protocol_error,
+};
 use crate::message::Role;
 use crate::secret::Secret;
+use crate::transport::HeaderValue;
 
 /// The API version cellmage speaks (sent as `anthropic-version`).
 pub const API_VERSION: &str = "2023-06-01";
-/// `max_tokens` when neither the request nor the model names one; the API requires it.
-pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+pub const DEFAULT_BASE: &str = "https://api.anthropic.com";
+
+/// Anthropic's Messages API.
+pub struct Anthropic;
+
+impl Provider for Anthropic {
+    fn name(&self) -> &'static str {
+        "anthropic"
+    }
+    fn title(&self) -> &'static str {
+        "Anthropic"
+    }
+    fn default_base(&self) -> Option<&'static str> {
+        Some(DEFAULT_BASE)
+    }
+    fn variables(&self) -> Variables {
+        Variables {
+            key: &["ANTHROPIC_API_KEY"],
+            base: &["ANTHROPIC_BASE_URL"],
+            config: false,
+        }
+    }
+    fn model_prefixes(&self) -> &'static [&'static str] {
+        &["claude-"]
+    }
+    fn models(&self) -> &'static [ModelSpec] {
+        MODELS
+    }
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            vision: true,
+            requires_max_tokens: true,
+            ..Capabilities::default()
+        }
+    }
+    fn missing_key_hint(&self) -> &'static str {
+        "set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table"
+    }
+    fn key_for(&self) -> Option<&'static str> {
+        Some("Claude")
+    }
+    fn url(&self, base: &str) -> String {
+        url(base)
+    }
+    fn headers(&self, endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, HeaderValue)> {
+        headers(endpoint, key)
+    }
+    fn write_body(
+        &self,
+        req: &ChatRequest,
+        out: &mut dyn std::io::Write,
+        pretty: bool,
+    ) -> serde_json::Result<()> {
+        super::write_json(out, &body(req), pretty)
+    }
+    fn parse_response(&self, v: &Value) -> Result<Whole> {
+        parse_response(v)
+    }
+    fn apply_event(&self, state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()> {
+        apply_event(state, data, sink)
+    }
+}
+
+/// Standard prices in USD per million tokens, with context window and maximum output in
+/// tokens. Sources: Anthropic's models overview and pricing pages
+/// (docs.anthropic.com/en/docs/about-claude/models, .../pricing), as taken on 2026-11-25.
+/// Anthropic charges more for Sonnet 4/4.5 prompts over 200K tokens (1M-token beta); that
+/// tier is not modelled here.
+const MODELS: &[ModelSpec] = &[
+    model(&["claude-opus-4-5"], 200_000, 64_000, (5.00, 25.00)),
+    model(&["claude-opus-4-1"], 200_000, 32_000, (15.00, 75.00)),
+    model(
+        &["claude-opus-4-0", "claude-opus-4"],
+        200_000,
+        32_000,
+        (15.00, 75.00),
+    ),
+    model(&["claude-sonnet-4-5"], 200_000, 64_000, (3.00, 15.00)),
+    model(
+        &["claude-sonnet-4-0", "claude-sonnet-4"],
+        200_000,
+        64_000,
+        (3.00, 15.00),
+    ),
+    model(
+        &["claude-3-7-sonnet-latest"],
+        200_000,
+        64_000,
+        (3.00, 15.00),
+    ),
+    model(&["claude-haiku-4-5"], 200_000, 64_000, (1.00, 5.00)),
+    model(&["claude-3-5-haiku-latest"], 200_000, 8_192, (0.80, 4.00)),
+    model(
+        &["claude-3-haiku-20240307", "claude-3-haiku"],
+        200_000,
+        4_096,
+        (0.25, 1.25),
+    ),
+];
 
 /// `{base}/v1/messages`; a base that already ends in `/v1` is accepted too.
 pub fn url(base: &str) -> String {
@@ -51,7 +153,12 @@ pub fn body(req: &ChatRequest) -> Value {
     let (system, messages) = split(req);
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    body.insert("max_tokens".into(), json!(DEFAULT_MAX_TOKENS));
+    // in second place, as the API documents it; the plan always sets it
+    let max_tokens = req.params.get("max_tokens").cloned();
+    body.insert(
+        "max_tokens".into(),
+        max_tokens.unwrap_or(json!(super::DEFAULT_MAX_TOKENS)),
+    );
     if let Some(system) = system {
         body.insert("system".into(), json!(system));
     }
@@ -69,14 +176,14 @@ pub fn body(req: &ChatRequest) -> Value {
     Value::Object(body)
 }
 
-pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, http::HeaderValue)> {
-    let plain = |v: &str| http::HeaderValue::Plain(v.to_string());
+pub fn headers(endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, HeaderValue)> {
+    let plain = |v: &str| HeaderValue::Plain(v.to_string());
     let mut h = vec![
         ("Content-Type".to_string(), plain("application/json")),
         ("anthropic-version".to_string(), plain(API_VERSION)),
     ];
     if let Some(key) = key {
-        h.push(("x-api-key".into(), http::HeaderValue::Secret(key.clone())));
+        h.push(("x-api-key".into(), HeaderValue::Secret(key.clone())));
     }
     h.extend(endpoint.extra_headers());
     h
@@ -106,7 +213,7 @@ fn usage_of(u: Option<&Value>, before: Option<Usage>) -> Option<Usage> {
 }
 
 /// A whole (non-streaming) response: the text of its text blocks, in order.
-pub fn parse_response(v: &Value) -> Result<http::Whole> {
+pub fn parse_response(v: &Value) -> Result<Whole> {
     let blocks = v
         .get("content")
         .and_then(Value::as_array)
@@ -155,29 +262,12 @@ pub fn apply_event(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         "message_stop" => state.done = true,
         "error" => {
             let err = v.get("error").cloned().unwrap_or(v);
-            return Err(super::failure::error_in_stream(&err));
+            return Err(error_in_stream(&err));
         }
         // ping, content_block_stop, and event types added later
         _ => {}
     }
     Ok(())
-}
-
-pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
-    let key = endpoint.key()?;
-    let exchange = Exchange {
-        url: url(&endpoint.base_url),
-        headers: headers(endpoint, key.as_ref()),
-        body: body(req).to_string(),
-    };
-    let outcome = http::call(
-        &exchange,
-        endpoint,
-        sink,
-        &mut |state, event, sink| apply_event(state, &event.data, sink),
-        &|v| parse_response(v),
-    )?;
-    Ok(outcome.into_answer(&req.model))
 }
 
 #[cfg(test)]
@@ -244,7 +334,7 @@ mod tests {
             stream: false,
             ..plain
         });
-        assert_eq!(b["max_tokens"], json!(DEFAULT_MAX_TOKENS));
+        assert_eq!(b["max_tokens"], json!(crate::provider::DEFAULT_MAX_TOKENS));
         assert!(b.get("system").is_none() && b.get("stream").is_none());
     }
 

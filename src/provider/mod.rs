@@ -1,51 +1,254 @@
-//! Providers: one file per wire protocol, pure body builders and parsers kept apart from the
-//! transport (`http`). The only room that talks to the network.
+//! Providers: one file per provider, registered by one line in [`REGISTRY`]. Each declares
+//! what the rest of cellmage needs to know (name, default base URL, key and base variables,
+//! model-name prefixes, built-in models and prices, capabilities) and builds and parses its
+//! own requests; the transport (`crate::transport`, reached through `call`) is shared. Nothing outside a provider's file matches
+//! on which provider it is: callers ask the trait.
 
 pub mod anthropic;
+pub mod call;
 pub mod echo;
-pub mod failure;
-pub mod http;
 pub mod openai;
-pub mod retry;
-pub mod sse;
 
 use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Map, Value};
 
-use crate::error::{Failure, Kind, usage};
+use crate::error::usage;
 use crate::message::Message;
 use crate::secret::Secret;
 use crate::settings::{self, KeySource};
+use crate::transport::{HeaderValue, retry};
 
-/// The wire protocols cellmage speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Protocol {
-    OpenAi,
-    Anthropic,
-    Echo,
+/// Every provider, in the order `cellmage config` and `cellmage models` list them. The first
+/// is the one for model names no provider claims (an OpenAI-compatible server). Adding a
+/// provider: a new file (implementing [`Provider`], or for a server that speaks OpenAI's
+/// protocol one `openai::Compatible` value), its `mod` line, and one line here.
+pub static REGISTRY: &[&'static dyn Provider] =
+    &[&openai::OPENAI, &anthropic::Anthropic, &echo::Echo];
+
+/// A provider as the registry holds it.
+pub type ProviderRef = &'static dyn Provider;
+
+/// The environment variables a provider's key and base URL come from, first set wins.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Variables {
+    pub key: &'static [&'static str],
+    pub base: &'static [&'static str],
+    /// The config's own `api_base`, `api_key_env`, `api_key` and `api_key_cmd` (below the
+    /// variables) apply to this provider. (`--api-base` applies to every provider.)
+    pub config: bool,
 }
 
-impl Protocol {
-    pub fn name(self) -> &'static str {
-        match self {
-            Protocol::OpenAi => "openai",
-            Protocol::Anthropic => "anthropic",
-            Protocol::Echo => "echo",
-        }
-    }
+/// What a provider can do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Images in messages.
+    pub vision: bool,
+    /// Native structured output (`--schema` as `response_format`); otherwise the schema
+    /// travels as a system instruction.
+    pub json_schema: bool,
+    /// Reasoning models (`max_completion_tokens`, no temperature).
+    pub reasoning: bool,
+    /// The API refuses a request without `max_tokens` (see [`max_tokens_default`]).
+    pub requires_max_tokens: bool,
+    /// Answers with no network and no key.
+    pub offline: bool,
+}
 
-    pub fn parse(name: &str) -> Result<Protocol> {
-        match name {
-            "openai" => Ok(Protocol::OpenAi),
-            "anthropic" => Ok(Protocol::Anthropic),
-            "echo" => Ok(Protocol::Echo),
-            other => Err(usage(format!("unknown provider {other:?}"))
-                .hint("use openai, anthropic or echo")
-                .into()),
-        }
+/// One built-in model: its names (the first is the one listed), context window and maximum
+/// output in tokens, and USD prices per million input and output tokens.
+#[derive(Debug)]
+pub struct ModelSpec {
+    pub names: &'static [&'static str],
+    pub window: Option<u64>,
+    pub max_output: Option<u64>,
+    pub input_price: f64,
+    pub output_price: f64,
+}
+
+/// A hosted model with a known window, output limit and `(input, output)` prices.
+pub const fn model(
+    names: &'static [&'static str],
+    window: u64,
+    max_output: u64,
+    (input_price, output_price): (f64, f64),
+) -> ModelSpec {
+    ModelSpec {
+        names,
+        window: Some(window),
+        max_output: Some(max_output),
+        input_price,
+        output_price,
     }
+}
+
+/// A provider: what it declares, and how it builds and reads its requests.
+pub trait Provider: Sync {
+    /// The name `--provider`, config and the record use.
+    fn name(&self) -> &'static str;
+    /// The name people know the API by, for messages ("the OpenAI API").
+    fn title(&self) -> &'static str;
+    /// Where requests go when nothing else says; `None` for an offline provider.
+    fn default_base(&self) -> Option<&'static str>;
+    fn variables(&self) -> Variables {
+        Variables::default()
+    }
+    /// Model names that belong to this provider (`claude-`).
+    fn model_prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn models(&self) -> &'static [ModelSpec] {
+        &[]
+    }
+    fn capabilities(&self) -> Capabilities;
+    /// One model's capabilities, where a model differs from its provider (a reasoning model
+    /// that takes `max_completion_tokens` and no temperature); the provider's by default.
+    fn model_capabilities(&self, _model: &str) -> Capabilities {
+        self.capabilities()
+    }
+    /// The hint when the hosted API is called with no key.
+    fn missing_key_hint(&self) -> &'static str {
+        ""
+    }
+    /// Who the key is for, in the authentication hint ("for Claude").
+    fn key_for(&self) -> Option<&'static str> {
+        None
+    }
+    /// The request URL from the base URL.
+    fn url(&self, base: &str) -> String;
+    /// The request headers, `key` being the real key or a redacted placeholder.
+    fn headers(&self, endpoint: &Endpoint, key: Option<&Secret>) -> Vec<(String, HeaderValue)>;
+    /// Writes the request body, byte for byte what is sent (`pretty` for `--dry-run`).
+    fn write_body(
+        &self,
+        req: &ChatRequest,
+        out: &mut dyn std::io::Write,
+        pretty: bool,
+    ) -> serde_json::Result<()>;
+    /// A whole (non-streaming) response.
+    fn parse_response(&self, v: &Value) -> Result<call::Whole>;
+    /// Applies one streamed event to the stream state.
+    fn apply_event(&self, state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()>;
+
+    /// The call itself, through the shared transport.
+    fn complete(
+        &self,
+        req: &ChatRequest,
+        endpoint: &Endpoint,
+        sink: &mut dyn Sink,
+    ) -> Result<Answer> {
+        let key = endpoint.key()?;
+        let mut body = Vec::new();
+        self.write_body(req, &mut body, false)?;
+        let exchange = crate::transport::Request {
+            url: self.url(&endpoint.base_url),
+            headers: self.headers(endpoint, key.as_ref()),
+            body: Some(String::from_utf8(body)?),
+        };
+        let outcome = call::call(
+            &exchange,
+            endpoint,
+            sink,
+            &mut |state, event, sink| self.apply_event(state, &event.data, sink),
+            &|v| self.parse_response(v),
+        )?;
+        Ok(outcome.into_answer(&req.model))
+    }
+}
+
+impl std::fmt::Debug for dyn Provider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl PartialEq for dyn Provider {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+/// The provider of a name; an unknown name is a usage error listing the registry.
+pub fn by_name(name: &str) -> Result<ProviderRef> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|p| p.name() == name)
+        .ok_or_else(|| {
+            usage(format!("unknown provider {name:?}"))
+                .hint(format!("use {}", names_list()))
+                .into()
+        })
+}
+
+/// `openai, anthropic or echo`.
+fn names_list() -> String {
+    let names: Vec<&str> = REGISTRY.iter().map(|p| p.name()).collect();
+    match names.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
+}
+
+/// The provider a model name implies when nothing names one: the provider whose prefix it
+/// has, else the first in the registry.
+pub fn for_model_name(name: &str) -> ProviderRef {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|p| p.model_prefixes().iter().any(|pre| name.starts_with(pre)))
+        .unwrap_or(REGISTRY[0])
+}
+
+/// Every built-in model with its provider.
+pub fn builtin_models() -> impl Iterator<Item = (ProviderRef, &'static ModelSpec)> {
+    REGISTRY
+        .iter()
+        .flat_map(|p| p.models().iter().map(move |m| (*p, m)))
+}
+
+/// Writes a body compactly, or pretty for `--dry-run`.
+pub fn write_json<T: serde::Serialize>(
+    out: &mut dyn std::io::Write,
+    value: &T,
+    pretty: bool,
+) -> serde_json::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(out, value)
+    } else {
+        serde_json::to_writer(out, value)
+    }
+}
+
+/// `max_tokens` when the request names none and the provider requires one.
+pub const DEFAULT_MAX_TOKENS: u64 = 4096;
+
+/// The one `max_tokens` policy: a provider that requires it gets the model's maximum
+/// output, else [`DEFAULT_MAX_TOKENS`]; other providers get none unless asked.
+pub fn max_tokens_default(caps: Capabilities, max_output: Option<u64>) -> Option<u64> {
+    caps.requires_max_tokens
+        .then(|| max_output.unwrap_or(DEFAULT_MAX_TOKENS))
+}
+
+/// The authentication hint: every provider's key variables.
+pub fn key_hint() -> &'static str {
+    static HINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HINT.get_or_init(|| {
+        let keys: Vec<String> = REGISTRY
+            .iter()
+            .filter(|p| !p.variables().key.is_empty())
+            .map(|p| {
+                let vars = p.variables().key.join(" / ");
+                match p.key_for() {
+                    Some(who) => format!("{vars} for {who}"),
+                    None => vars,
+                }
+            })
+            .collect();
+        format!("check the key: {}, or api_key_cmd", keys.join(", "))
+    })
 }
 
 /// What is sent: the model's wire name, the messages in order, and parameters.
@@ -63,7 +266,7 @@ pub struct ChatRequest {
 /// Where and how it is sent.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
-    pub protocol: Protocol,
+    pub provider: ProviderRef,
     pub base_url: String,
     pub key: Option<KeySource>,
     pub headers: Vec<(String, Secret)>,
@@ -71,37 +274,36 @@ pub struct Endpoint {
     pub total_timeout: Duration,
     pub retry: retry::Policy,
     pub verbose: u8,
+    /// The shared rate budget's directory and client-side limits; `None`: no budget.
+    pub rate: Option<crate::budget::RateConfig>,
 }
 
 impl Endpoint {
     /// The API key, running `api_key_cmd` if that is where it comes from. A missing key is
-    /// an error only for the hosted OpenAI and Anthropic APIs; local servers need none.
+    /// an error only for a hosted API that takes one; local servers need none.
     pub fn key(&self) -> Result<Option<Secret>> {
         match &self.key {
             Some(KeySource::Value(k)) => Ok(Some(k.clone())),
             Some(KeySource::Command(cmd)) => settings::key_from_command(cmd).map(Some),
-            None => match self.protocol {
-                Protocol::OpenAi if self.base_url.starts_with(settings::DEFAULT_API_BASE) => Err(usage(
-                    "no API key for the OpenAI API",
-                )
-                .hint("set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline")
-                .into()),
-                Protocol::Anthropic
-                    if self.base_url.starts_with(settings::DEFAULT_ANTHROPIC_BASE) =>
-                {
-                    Err(usage("no API key for the Anthropic API")
-                        .hint("set ANTHROPIC_API_KEY, or api_key_env / api_key_cmd in a [models.NAME] table")
-                        .into())
+            None => {
+                let p = self.provider;
+                let hosted = p
+                    .default_base()
+                    .is_some_and(|base| self.base_url.starts_with(base));
+                if hosted && !p.variables().key.is_empty() {
+                    return Err(usage(format!("no API key for the {} API", p.title()))
+                        .hint(p.missing_key_hint())
+                        .into());
                 }
-                _ => Ok(None),
-            },
+                Ok(None)
+            }
         }
     }
 
-    pub fn extra_headers(&self) -> Vec<(String, http::HeaderValue)> {
+    pub fn extra_headers(&self) -> Vec<(String, HeaderValue)> {
         self.headers
             .iter()
-            .map(|(k, v)| (k.clone(), http::HeaderValue::Secret(v.clone())))
+            .map(|(k, v)| (k.clone(), HeaderValue::Secret(v.clone())))
             .collect()
     }
 }
@@ -169,21 +371,11 @@ impl StreamState {
 
 /// A response that is not the protocol: exit 8 with the first bytes of what came.
 pub fn protocol_error(what: &str, body: &str) -> anyhow::Error {
-    let head: String = body.chars().take(200).collect();
-    Failure::new(
-        Kind::Server,
-        format!("{what}: {}", head.replace(['\n', '\r'], " ")),
-    )
-    .hint("is the base URL an OpenAI-compatible API? (--api-base, CELLMAGE_API_BASE)")
-    .into()
+    crate::transport::failure::not_the_protocol(what, body, &call::HINTS).into()
 }
 
 pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
-    match endpoint.protocol {
-        Protocol::OpenAi => openai::complete(req, endpoint, sink),
-        Protocol::Anthropic => anthropic::complete(req, endpoint, sink),
-        Protocol::Echo => echo::complete(req, sink),
-    }
+    endpoint.provider.complete(req, endpoint, sink)
 }
 
 /// The exact request, secrets redacted, for `--dry-run`: the request line and headers, then
@@ -211,34 +403,130 @@ impl DryRun<'_> {
 
 /// Like a real call, warns on stderr when the key would go out unencrypted to another machine.
 pub fn describe<'a>(req: &'a ChatRequest, endpoint: &Endpoint) -> DryRun<'a> {
-    if let Some(warning) = http::plain_http_warning(endpoint) {
+    if let Some(warning) = call::plain_http_warning(endpoint) {
         eprintln!("{warning}");
     }
     let placeholder = endpoint.key.as_ref().map(|_| Secret::new("(redacted)"));
-    let openai_body: BodyWriter<'a> =
-        Box::new(move |out| serde_json::to_writer_pretty(out, &openai::body(req)));
-    let (url, headers, body) = match endpoint.protocol {
-        Protocol::Echo => (
-            "echo: (offline, no network)".to_string(),
-            Vec::new(),
-            openai_body,
-        ),
-        Protocol::OpenAi => (
-            openai::url(&endpoint.base_url),
-            openai::headers(endpoint, placeholder.as_ref()),
-            openai_body,
-        ),
-        Protocol::Anthropic => (
-            anthropic::url(&endpoint.base_url),
-            anthropic::headers(endpoint, placeholder.as_ref()),
-            Box::new(move |out: &mut dyn std::io::Write| {
-                serde_json::to_writer_pretty(out, &anthropic::body(req))
-            }) as BodyWriter<'a>,
-        ),
-    };
+    let provider = endpoint.provider;
+    let url = provider.url(&endpoint.base_url);
+    let headers = provider.headers(endpoint, placeholder.as_ref());
+    let body: BodyWriter<'a> = Box::new(move |out| provider.write_body(req, out, true));
     let mut head = format!("POST {url}\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {}\n", value.redacted()));
     }
     DryRun { head, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_is_consistent() {
+        let mut names: Vec<&str> = REGISTRY.iter().map(|p| p.name()).collect();
+        names.dedup();
+        assert_eq!(names, ["openai", "anthropic", "echo"]);
+        let mut models: Vec<&str> = builtin_models()
+            .flat_map(|(_, m)| m.names.iter().copied())
+            .collect();
+        let count = models.len();
+        models.sort_unstable();
+        models.dedup();
+        assert_eq!(models.len(), count, "a model name is listed twice");
+        for p in REGISTRY {
+            let caps = p.capabilities();
+            assert_eq!(p.default_base().is_none(), caps.offline, "{}", p.name());
+            assert!(by_name(p.name()).is_ok_and(|q| q == *p));
+        }
+        assert!(by_name("gemini").is_err());
+    }
+
+    #[test]
+    fn model_names_pick_a_provider_by_prefix_else_the_first() {
+        assert_eq!(for_model_name("claude-next").name(), "anthropic");
+        assert_eq!(for_model_name("llama3").name(), "openai");
+        assert_eq!(names_list(), "openai, anthropic or echo");
+    }
+
+    #[test]
+    fn max_tokens_only_where_required() {
+        assert_eq!(
+            max_tokens_default(anthropic::Anthropic.capabilities(), Some(10)),
+            Some(10)
+        );
+        assert_eq!(
+            max_tokens_default(anthropic::Anthropic.capabilities(), None),
+            Some(DEFAULT_MAX_TOKENS)
+        );
+        assert_eq!(
+            max_tokens_default(openai::OPENAI.capabilities(), Some(10)),
+            None
+        );
+    }
+
+    /// A local-server preset as a new file would declare it: no key, no price.
+    static LOCAL: openai::Compatible = openai::Compatible {
+        name: "local",
+        title: "local server",
+        default_base: Some("http://localhost:11434/v1"),
+        variables: Variables {
+            key: &[],
+            base: &["LOCAL_HOST"],
+            config: false,
+        },
+        model_prefixes: &[],
+        models: &[],
+        capabilities: Capabilities {
+            vision: false,
+            json_schema: false,
+            reasoning: false,
+            requires_max_tokens: false,
+            offline: false,
+        },
+        missing_key_hint: "",
+    };
+
+    fn endpoint(provider: ProviderRef) -> Endpoint {
+        Endpoint {
+            provider,
+            base_url: provider.default_base().unwrap_or_default().to_string(),
+            key: None,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(1),
+            retry: retry::Policy {
+                retries: 0,
+                base: Duration::from_secs(1),
+                max_wait: Duration::from_secs(1),
+            },
+            verbose: 0,
+            rate: None,
+        }
+    }
+
+    #[test]
+    fn only_a_hosted_api_that_takes_a_key_needs_one() {
+        assert!(endpoint(&LOCAL).key().unwrap().is_none());
+        assert!(endpoint(&echo::Echo).key().unwrap().is_none());
+        let err = endpoint(&openai::OPENAI).key().unwrap_err();
+        assert_eq!(err.to_string(), "no API key for the OpenAI API");
+        let err = endpoint(&anthropic::Anthropic).key().unwrap_err();
+        assert_eq!(err.to_string(), "no API key for the Anthropic API");
+        let mut elsewhere = endpoint(&openai::OPENAI);
+        elsewhere.base_url = "http://127.0.0.1:8080/v1".into();
+        assert!(elsewhere.key().unwrap().is_none());
+        assert_eq!(
+            LOCAL.url("http://localhost:11434/v1/"),
+            "http://localhost:11434/v1/chat/completions"
+        );
+    }
+
+    #[test]
+    fn the_key_hint_names_every_providers_variables() {
+        assert_eq!(
+            key_hint(),
+            "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd"
+        );
+    }
 }

@@ -1,12 +1,132 @@
 //! The OpenAI-compatible chat-completions protocol: pure body builder and parsers, plus the
-//! call itself through `http`.
+//! call itself through `call`.
 
 use anyhow::Result;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 
-use super::http::{self, Exchange};
-use super::{Answer, ChatRequest, Endpoint, Sink, StreamState, Usage, protocol_error};
+use super::call::{Whole, error_in_stream};
+use super::{
+    Capabilities, ChatRequest, Endpoint, ModelSpec, Provider, Sink, StreamState, Usage, Variables,
+    model, protocol_error,
+};
+use crate::message::OnWire;
+use crate::transport::HeaderValue;
+
+/// A provider that speaks the chat-completions protocol: the OpenAI API itself, and any
+/// preset for another server that speaks it (its own name, base URL, variables, models).
+/// Such a preset is one file holding one `Compatible` value, and one registry line.
+pub struct Compatible {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub default_base: Option<&'static str>,
+    pub variables: Variables,
+    pub model_prefixes: &'static [&'static str],
+    pub models: &'static [ModelSpec],
+    pub capabilities: Capabilities,
+    pub missing_key_hint: &'static str,
+}
+
+pub const DEFAULT_BASE: &str = "https://api.openai.com/v1";
+
+/// The OpenAI API, and the provider for model names no other provider claims.
+pub static OPENAI: Compatible = Compatible {
+    name: "openai",
+    title: "OpenAI",
+    default_base: Some(DEFAULT_BASE),
+    variables: Variables {
+        key: &["CELLMAGE_API_KEY", "OPENAI_API_KEY"],
+        base: &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
+        config: true,
+    },
+    model_prefixes: &[],
+    models: MODELS,
+    capabilities: Capabilities {
+        json_schema: true,
+        vision: false,
+        reasoning: false,
+        requires_max_tokens: false,
+        offline: false,
+    },
+    missing_key_hint: "set CELLMAGE_API_KEY or OPENAI_API_KEY, or api_key_cmd in the config; --model echo works offline",
+};
+
+impl Provider for Compatible {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn title(&self) -> &'static str {
+        self.title
+    }
+    fn default_base(&self) -> Option<&'static str> {
+        self.default_base
+    }
+    fn variables(&self) -> Variables {
+        self.variables
+    }
+    fn model_prefixes(&self) -> &'static [&'static str] {
+        self.model_prefixes
+    }
+    fn models(&self) -> &'static [ModelSpec] {
+        self.models
+    }
+    fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+    fn missing_key_hint(&self) -> &'static str {
+        self.missing_key_hint
+    }
+    fn url(&self, base: &str) -> String {
+        url(base)
+    }
+    fn headers(
+        &self,
+        endpoint: &Endpoint,
+        key: Option<&crate::secret::Secret>,
+    ) -> Vec<(String, HeaderValue)> {
+        headers(endpoint, key)
+    }
+    fn write_body(
+        &self,
+        req: &ChatRequest,
+        out: &mut dyn std::io::Write,
+        pretty: bool,
+    ) -> serde_json::Result<()> {
+        super::write_json(out, &body(req), pretty)
+    }
+    fn parse_response(&self, v: &Value) -> Result<Whole> {
+        parse_response(v)
+    }
+    fn apply_event(&self, state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> Result<()> {
+        apply_chunk(state, data, sink)
+    }
+}
+
+/// Standard (not batch, not cached-input) prices in USD per million tokens, with context
+/// window and maximum output in tokens.
+///
+/// Sources: OpenAI's public pricing page (openai.com/api/pricing) and model pages
+/// (platform.openai.com/docs/models). Figures as taken on 2026-11-25 from the author's
+/// knowledge of those pages and stored copies of them, not re-read live. Least certain: the
+/// context windows of gpt-5.1 and gpt-5.2 (assumed equal to gpt-5's) and gpt-5.2's prices.
+/// Newer models than these are unknown until added here or in a `[models.NAME]` table (cost
+/// then shows as unknown and the context guard is skipped).
+const MODELS: &[ModelSpec] = &[
+    model(&["gpt-5.2"], 400_000, 128_000, (1.75, 14.00)),
+    model(&["gpt-5.1"], 400_000, 128_000, (1.25, 10.00)),
+    model(&["gpt-5"], 400_000, 128_000, (1.25, 10.00)),
+    model(&["gpt-5-mini"], 400_000, 128_000, (0.25, 2.00)),
+    model(&["gpt-5-nano"], 400_000, 128_000, (0.05, 0.40)),
+    model(&["gpt-4.1"], 1_047_576, 32_768, (2.00, 8.00)),
+    model(&["gpt-4.1-mini"], 1_047_576, 32_768, (0.40, 1.60)),
+    model(&["gpt-4.1-nano"], 1_047_576, 32_768, (0.10, 0.40)),
+    model(&["gpt-4o"], 128_000, 16_384, (2.50, 10.00)),
+    model(&["gpt-4o-mini"], 128_000, 16_384, (0.15, 0.60)),
+    model(&["o3"], 200_000, 100_000, (2.00, 8.00)),
+    model(&["o4-mini"], 200_000, 100_000, (1.10, 4.40)),
+    model(&["o3-mini"], 200_000, 100_000, (1.10, 4.40)),
+    model(&["o1"], 200_000, 100_000, (15.00, 60.00)),
+];
 
 pub fn url(base: &str) -> String {
     format!("{}/chat/completions", base.trim_end_matches('/'))
@@ -33,7 +153,7 @@ impl Serialize for Body<'_> {
         }
         match req.params.get("messages") {
             Some(v) => map.serialize_entry("messages", v)?,
-            None => map.serialize_entry("messages", &req.messages)?,
+            None => map.serialize_entry("messages", &OnWire(&req.messages))?,
         }
         for (k, v) in &req.params {
             if k != "model" && k != "messages" && !streamed(k) {
@@ -55,15 +175,15 @@ impl Serialize for Body<'_> {
 pub fn headers(
     endpoint: &Endpoint,
     key: Option<&crate::secret::Secret>,
-) -> Vec<(String, http::HeaderValue)> {
+) -> Vec<(String, HeaderValue)> {
     let mut h = vec![(
         "Content-Type".to_string(),
-        http::HeaderValue::Plain("application/json".into()),
+        HeaderValue::Plain("application/json".into()),
     )];
     if let Some(key) = key {
         h.push((
             "Authorization".into(),
-            http::HeaderValue::Secret(crate::secret::Secret::new(format!(
+            HeaderValue::Secret(crate::secret::Secret::new(format!(
                 "Bearer {}",
                 key.expose()
             ))),
@@ -85,7 +205,7 @@ fn usage_of(v: &Value) -> Option<Usage> {
 }
 
 /// A whole (non-streaming) response.
-pub fn parse_response(v: &Value) -> Result<http::Whole> {
+pub fn parse_response(v: &Value) -> Result<Whole> {
     let choice = v
         .get("choices")
         .and_then(|c| c.get(0))
@@ -111,7 +231,7 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
     let v: Value = serde_json::from_str(data)
         .map_err(|_| protocol_error("the stream sent a chunk that is not JSON", data))?;
     if let Some(err) = v.get("error") {
-        return Err(super::failure::error_in_stream(err));
+        return Err(error_in_stream(err));
     }
     if let Some(model) = v.get("model").and_then(Value::as_str) {
         state.model.get_or_insert_with(|| model.to_string());
@@ -133,23 +253,6 @@ pub fn apply_chunk(state: &mut StreamState, data: &str, sink: &mut dyn Sink) -> 
         }
     }
     Ok(())
-}
-
-pub fn complete(req: &ChatRequest, endpoint: &Endpoint, sink: &mut dyn Sink) -> Result<Answer> {
-    let key = endpoint.key()?;
-    let exchange = Exchange {
-        url: url(&endpoint.base_url),
-        headers: headers(endpoint, key.as_ref()),
-        body: serde_json::to_string(&body(req))?,
-    };
-    let outcome = http::call(
-        &exchange,
-        endpoint,
-        sink,
-        &mut |state, event, sink| apply_chunk(state, &event.data, sink),
-        &|v| parse_response(v),
-    )?;
-    Ok(outcome.into_answer(&req.model))
 }
 
 #[cfg(test)]

@@ -12,13 +12,14 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use crate::call::{Call, Quiet};
 use crate::cli::{AskArgs, FailOn, ReviewArgs};
 use crate::context::{self, Input, Snippet};
+use crate::conversation::Session;
 use crate::error::{Failure, Kind, usage};
 use crate::message::{Message, Role};
-use crate::provider::{self, Sink};
 use crate::settings::Settings;
-use crate::{persona, plan, schema};
+use crate::{persona, schema};
 
 use diff::Diff;
 use findings::Report;
@@ -110,20 +111,15 @@ fn input(args: &ReviewArgs, settings: &Settings, change: &Change, diff: &Diff) -
         snippet: args.snippet.clone(),
         ..AskArgs::default()
     };
-    let mut input = context::gather(&ask, &settings.paths, true)?;
+    let mut input = context::gather(&ask, &settings.paths, &settings.source_vars, true)?;
     let mut snippets: Vec<Message> = if args.full_files {
         full_files(settings, change, diff)
     } else {
         Vec::new()
     };
     snippets.append(&mut input.snippets);
-    snippets.push(Message::new(
-        Role::User,
-        context::render(&Snippet {
-            label: "changes.diff".into(),
-            text: change.text.clone(),
-        }),
-    ));
+    snippets
+        .push(Snippet::new("diff", "changes.diff", change.text.clone()).into_message(Role::User));
     input.snippets = snippets;
     Ok(input)
 }
@@ -144,13 +140,7 @@ fn full_files(settings: &Settings, change: &Change, diff: &Diff) -> Vec<Message>
                 .flatten()
         });
         match text {
-            Some(text) => out.push(Message::new(
-                Role::User,
-                context::render(&Snippet {
-                    label: file.path.clone(),
-                    text,
-                }),
-            )),
+            Some(text) => out.push(Snippet::new("file", &file.path, text).into_message(Role::User)),
             None => eprintln!(
                 "cellmage: warning: --full-files: skipped {} (unreadable, binary or too large)",
                 file.path
@@ -168,16 +158,8 @@ fn read_limited(path: &Path) -> Result<Vec<u8>> {
     Ok(std::fs::read(path)?)
 }
 
-/// The call receives the answer whole: nothing is shown until it is validated.
-struct Discard;
-
-impl Sink for Discard {
-    fn chunk(&mut self, _text: &str) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The one call (plus at most one schema retry); `None` after `--dry-run`.
+/// The one call (plus at most one schema retry), with no conversation; `None` after
+/// `--dry-run`.
 fn ask(
     args: &ReviewArgs,
     settings: &Settings,
@@ -189,40 +171,49 @@ fn ask(
         .as_ref()
         .map_or("code_reviewer", |p| p.value.as_str());
     let persona = persona::load(spec, &settings.paths.personas_dirs)?;
-    let input = input(args, settings, change, diff)?;
-    let mut plan = plan::build(settings, Some(&persona), input, &[])?;
     let schema = schema::compile("review_findings".into(), findings::schema())
-        .map_err(|e| Failure::new(Kind::Internal, e))?;
-    schema::attach(&mut plan.request, plan.endpoint.protocol, &schema);
-    if settings.dry_run {
-        crate::output::print_dry_run(&provider::describe(&plan.request, &plan.endpoint))?;
+        .map_err(|e| Failure::new(Kind::Internal, e.to_string()))?;
+    let input = input(args, settings, change, diff)?;
+    let session = Session::open(&settings.conversation.value, &settings.paths.data_dir)?;
+    let call = Call {
+        settings,
+        persona: Some(&persona),
+        session: &session,
+        schema: Some(&schema),
+    };
+    let Some(reply) = call.run::<Quiet>(input)? else {
         return Ok(None);
-    }
-    let validated = schema::complete(&plan.request, &plan.endpoint, &schema, &mut Discard)?;
-    if validated.answer.truncated {
-        return Err(crate::output::truncated_failure(&Default::default()).into());
-    }
-    if settings.output.status_line {
-        eprintln!(
-            "{}",
-            crate::output::StatusLine::of(
-                &validated.answer,
-                &crate::output::Meta {
-                    cost: plan.cost(&validated.answer),
-                    ..Default::default()
-                }
-            )
-            .render()
-        );
-    }
-    let answer: findings::Answer = serde_json::from_value(validated.value)
+    };
+    let value = match reply.value {
+        Some(value) => value,
+        None => accept_truncated(&schema, &reply.answer.text)?,
+    };
+    let answer: findings::Answer = serde_json::from_value(value)
         .map_err(|e| Failure::new(Kind::Server, format!("the findings cannot be read: {e}")))?;
     Ok(Some(findings::check(
         answer,
         diff,
         args.keep_outside,
-        Some(validated.answer.model),
+        Some(reply.answer.model),
     )))
+}
+
+/// A cut-off answer accepted with `--allow-truncated`: usable only if its findings are
+/// complete all the same.
+fn accept_truncated(schema: &schema::Schema, text: &str) -> Result<serde_json::Value> {
+    let value = schema.check(text).map_err(|e| {
+        Failure::new(
+            Kind::Truncated,
+            format!(
+                "the answer was cut off by the token limit before its findings were complete: {e}"
+            ),
+        )
+        .hint("raise --max-tokens")
+    })?;
+    eprintln!(
+        "cellmage: warning: the answer was cut off by the token limit; accepted (--allow-truncated)"
+    );
+    Ok(value)
 }
 
 /// The report to stdout, or to `-o FILE` atomically (temp file + fsync + rename).

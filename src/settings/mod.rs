@@ -12,15 +12,16 @@ use serde_json::{Map, Value};
 
 use crate::cli::AskArgs;
 use crate::error::usage;
+use crate::extract::Selector;
+use crate::provider::{self, ProviderRef};
+use crate::schema::Schema;
 use crate::secret::Secret;
 
 mod config_file;
 
-pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, load_alias_file};
+pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, RateLimit, load_alias_file};
 
 pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
-pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
-pub const DEFAULT_ANTHROPIC_BASE: &str = "https://api.anthropic.com";
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
 pub const DEFAULT_TOTAL_TIMEOUT_SECS: f64 = 900.0;
 pub const DEFAULT_RETRIES: u32 = 3;
@@ -90,6 +91,8 @@ pub enum Source {
     Env(String),
     Flag(&'static str),
     Persona(String),
+    /// A `[models.NAME]` table.
+    Model(String),
 }
 
 impl fmt::Display for Source {
@@ -101,6 +104,7 @@ impl fmt::Display for Source {
             Source::Env(name) => write!(f, "env {name}"),
             Source::Flag(name) => write!(f, "flag {name}"),
             Source::Persona(name) => write!(f, "persona {name}"),
+            Source::Model(name) => write!(f, "[models.{name}]"),
         }
     }
 }
@@ -114,6 +118,20 @@ pub struct Sourced<T> {
 impl<T> Sourced<T> {
     pub fn new(value: T, source: Source) -> Self {
         Sourced { value, source }
+    }
+}
+
+/// The one rule for the layers between flags and the environment, as the README orders
+/// them (flags > persona front matter > environment > project config > user config >
+/// defaults; a `[models.NAME]` table's provider and base URL sit at the same place): the
+/// layer's value wins unless a flag set the setting.
+pub fn beneath_flags<T>(
+    setting: Option<Sourced<T>>,
+    layer: Option<Sourced<T>>,
+) -> Option<Sourced<T>> {
+    match setting {
+        Some(s) if matches!(s.source, Source::Flag(_)) => Some(s),
+        setting => layer.or(setting),
     }
 }
 
@@ -151,7 +169,7 @@ pub struct Paths {
 /// What to do with the answer once it has arrived.
 #[derive(Clone, Debug, Default)]
 pub struct OutputOptions {
-    pub extract: Option<String>,
+    pub extract: Option<Selector>,
     pub output: Option<PathBuf>,
     pub mkdir: bool,
     pub write_files: Option<PathBuf>,
@@ -163,13 +181,29 @@ pub struct OutputOptions {
     pub verbose: u8,
 }
 
+/// One provider's base URL and key, as flags, environment and config set them.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    pub provider: ProviderRef,
+    /// `--api-base`, the provider's variables, the config's `api_base` (for a provider that
+    /// reads it), else its default; `None` for an offline provider.
+    pub base: Option<Sourced<String>>,
+    pub key: Option<Sourced<KeySource>>,
+}
+
 /// Everything one invocation needs to know, validated.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The environment variables context sources declare (tokens, endpoints).
+    pub source_vars: crate::context::Vars,
     pub model: Sourced<String>,
-    pub provider: Option<Sourced<String>>,
-    pub api_base: Sourced<String>,
-    pub api_key: Option<Sourced<KeySource>>,
+    pub provider: Option<Sourced<ProviderRef>>,
+    /// `--api-base`: beats a `[models.NAME]` table's `base_url`.
+    pub api_base_flag: Option<Sourced<String>>,
+    /// Every registered provider's connection, in registry order.
+    pub connections: Vec<Connection>,
+    /// `--schema`, loaded and compiled.
+    pub schema: Option<std::sync::Arc<Schema>>,
     pub headers: Vec<(String, Secret)>,
     pub persona: Option<Sourced<String>>,
     pub temperature: Option<Sourced<f64>>,
@@ -189,15 +223,13 @@ pub struct Settings {
     pub aliases: BTreeMap<String, String>,
     /// `[models.NAME]` tables, user and project merged key by key, keys resolved.
     pub models: BTreeMap<String, ModelConfig>,
-    /// `ANTHROPIC_API_KEY`.
-    pub anthropic_key: Option<Sourced<KeySource>>,
-    /// `ANTHROPIC_BASE_URL`, else the hosted API.
-    pub anthropic_base: Sourced<String>,
     pub paths: Paths,
     pub output: OutputOptions,
     pub dry_run: bool,
     pub trim_history: bool,
     pub stdin_is_tty: bool,
+    /// The top-level `rate_limit` (project over user).
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The config layers, lowest precedence first.
@@ -270,23 +302,23 @@ impl Settings {
             },
         };
         let model = layered(
-            ask.model.clone().map(|m| (m, "--model")),
+            ask.call.model.clone().map(|m| (m, "--model")),
             env_str(env, &["CELLMAGE_DEFAULT_MODEL", "CELLMAGE_MODEL"]),
             layers.pick(|c| c.model.clone()),
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_MODEL.to_string(), Source::Default));
-        let api_base = layered(
-            ask.api_base.clone().map(|b| (b, "--api-base")),
-            env_str(
-                env,
-                &["CELLMAGE_API_BASE", "OPENAI_API_BASE", "OPENAI_BASE_URL"],
-            ),
-            layers.pick(|c| c.api_base.clone()),
-        )
-        .unwrap_or_else(|| Sourced::new(DEFAULT_API_BASE.to_string(), Source::Default));
-        check_api_base(&api_base)?;
+        let api_base_flag = layered(
+            ask.call.api_base.clone().map(|b| (b, "--api-base")),
+            None,
+            None,
+        );
+        check_no_project_commands(&layers)?;
+        let connections = provider::REGISTRY
+            .iter()
+            .map(|p| resolve_connection(*p, ask, env, &layers))
+            .collect::<Result<Vec<_>>>()?;
         let mut temperature = layered(
-            ask.temperature.map(|t| (t, "--temperature")),
+            ask.call.temperature.map(|t| (t, "--temperature")),
             env_parsed(env, "CELLMAGE_TEMPERATURE")?,
             layers.pick(|c| c.temperature),
         );
@@ -301,7 +333,7 @@ impl Settings {
         }
         temperature = temperature.filter(|t| t.value.is_finite());
         let timeout = layered(
-            ask.timeout.map(|t| (t, "--timeout")),
+            ask.call.timeout.map(|t| (t, "--timeout")),
             env_parsed(env, "CELLMAGE_TIMEOUT")?,
             layers.pick(|c| c.timeout),
         )
@@ -313,12 +345,20 @@ impl Settings {
         )
         .unwrap_or_else(|| Sourced::new(DEFAULT_TOTAL_TIMEOUT_SECS, Source::Default));
         Ok(Settings {
-            provider: layered(
-                ask.provider.clone().map(|p| (p, "--provider")),
+            provider: match layered(
+                ask.call.provider.clone().map(|p| (p, "--provider")),
                 env_str(env, &["CELLMAGE_PROVIDER"]),
                 layers.pick(|c| c.provider.clone()),
-            ),
-            api_key: resolve_key(env, &layers)?,
+            ) {
+                Some(p) => Some(Sourced::new(provider::by_name(&p.value)?, p.source)),
+                None => None,
+            },
+            api_base_flag,
+            connections,
+            schema: match &ask.schema {
+                Some(spec) => Some(std::sync::Arc::new(crate::schema::load(spec, &env.cwd)?)),
+                None => None,
+            },
             headers: resolve_headers(env, &layers),
             persona: layered(
                 ask.persona.clone().map(|p| (p, "--persona")),
@@ -327,11 +367,11 @@ impl Settings {
             ),
             temperature,
             max_tokens: layered(
-                ask.max_tokens.map(|t| (t, "--max-tokens")),
+                ask.call.max_tokens.map(|t| (t, "--max-tokens")),
                 env_parsed(env, "CELLMAGE_MAX_TOKENS")?,
                 layers.pick(|c| c.max_tokens),
             ),
-            params: resolve_params(&ask.param, &layers),
+            params: resolve_params(&ask.call.param, &layers),
             stream: layered(
                 ask.no_stream.then_some((false, "--no-stream")),
                 None,
@@ -344,7 +384,7 @@ impl Settings {
                 total_timeout.source,
             ),
             retries: layered(
-                ask.retries.map(|r| (r, "--retries")),
+                ask.call.retries.map(|r| (r, "--retries")),
                 env_parsed(env, "CELLMAGE_RETRIES")?,
                 layers.pick(|c| c.retries),
             )
@@ -369,38 +409,90 @@ impl Settings {
             )?,
             conversation: resolve_conversation(ask, env),
             aliases: resolve_aliases(env, &layers)?,
-            models: resolve_models(env, &layers),
-            anthropic_key: env.get("ANTHROPIC_API_KEY").map(|k| {
-                Sourced::new(
-                    KeySource::Value(Secret::new(k.trim())),
-                    Source::Env("ANTHROPIC_API_KEY".into()),
-                )
-            }),
-            anthropic_base: env_str(env, &["ANTHROPIC_BASE_URL"])
-                .map(|(v, name)| Sourced::new(v, Source::Env(name)))
-                .unwrap_or_else(|| {
-                    Sourced::new(DEFAULT_ANTHROPIC_BASE.to_string(), Source::Default)
-                }),
+            models: resolve_models(env, &layers)?,
             output: OutputOptions {
-                extract: ask.extract.clone(),
+                extract: ask.extract.as_deref().map(Selector::parse).transpose()?,
                 output: ask.output.clone(),
                 mkdir: ask.mkdir,
                 write_files: ask.write_files.clone(),
                 force: ask.force,
-                allow_truncated: ask.allow_truncated,
+                allow_truncated: ask.call.allow_truncated,
                 json: ask.json,
-                status_line: ask.stats || (env.stderr_is_tty && !ask.json),
+                status_line: ask.call.stats || (env.stderr_is_tty && !ask.json),
                 spinner: env.stderr_is_tty,
-                verbose: ask.verbose,
+                verbose: ask.call.verbose,
             },
-            dry_run: ask.dry_run,
+            dry_run: ask.call.dry_run,
             trim_history: ask.trim_history,
             stdin_is_tty: env.stdin_is_tty,
+            rate_limit: layers.pick(|c| c.rate_limit).map(|s| s.value),
+            source_vars: crate::context::Vars::capture(|name| env.get(name)),
             model,
-            api_base,
             paths,
         })
     }
+
+    /// The client-side rate limits of a model: its table's `rate_limit`, else the top-level
+    /// one.
+    pub fn rate_limit_for(&self, model: &str) -> crate::budget::ClientLimits {
+        let limit = self
+            .models
+            .get(model)
+            .and_then(|m| m.rate_limit)
+            .or(self.rate_limit)
+            .unwrap_or_default();
+        crate::budget::ClientLimits {
+            rpm: limit.rpm,
+            tpm: limit.tpm,
+        }
+    }
+
+    /// A provider's connection.
+    pub fn connection(&self, provider: ProviderRef) -> &Connection {
+        self.connections
+            .iter()
+            .find(|c| c.provider == provider)
+            .expect("every registered provider has a connection")
+    }
+}
+
+/// A provider's base URL and key from the variables it declares, and for a provider that
+/// reads them, the config's `api_base`, `api_key_env`, `api_key` and `api_key_cmd`.
+fn resolve_connection(
+    p: ProviderRef,
+    ask: &AskArgs,
+    env: &Env,
+    layers: &Layers,
+) -> Result<Connection> {
+    let vars = p.variables();
+    let base = layered(
+        ask.call.api_base.clone().map(|b| (b, "--api-base")),
+        env_str(env, vars.base),
+        vars.config
+            .then(|| layers.pick(|c| c.api_base.clone()))
+            .flatten(),
+    )
+    .or_else(|| {
+        p.default_base()
+            .map(|b| Sourced::new(b.to_string(), Source::Default))
+    });
+    if let Some(base) = &base {
+        check_api_base(base)?;
+    }
+    let key = env
+        .first(vars.key)
+        .map(|(name, v)| {
+            Sourced::new(
+                KeySource::Value(Secret::new(v.trim())),
+                Source::Env(name.into()),
+            )
+        })
+        .or_else(|| vars.config.then(|| config_key(env, layers)).flatten());
+    Ok(Connection {
+        provider: p,
+        base,
+        key,
+    })
 }
 
 /// The API base must be an absolute http(s) URL with a host.
@@ -464,10 +556,9 @@ fn resolve_paths(env: &Env) -> Result<Paths> {
     })
 }
 
-/// The key: environment, a variable named by `api_key_env`, `api_key`, or `api_key_cmd`.
 /// A command is taken only from the user config: a project config comes with the
 /// repository, and cloning one must never run code.
-fn resolve_key(env: &Env, layers: &Layers) -> Result<Option<Sourced<KeySource>>> {
+fn check_no_project_commands(layers: &Layers) -> Result<()> {
     let in_project_model = layers
         .project
         .models
@@ -479,22 +570,19 @@ fn resolve_key(env: &Env, layers: &Layers) -> Result<Option<Sourced<KeySource>>>
     if layers.project.api_key_cmd.is_some() {
         return Err(no_project_command("api_key_cmd").into());
     }
+    Ok(())
+}
+
+/// The config's key, below the provider's variables: a variable named by `api_key_env`,
+/// `api_key`, or (user config only) `api_key_cmd`.
+fn config_key(env: &Env, layers: &Layers) -> Option<Sourced<KeySource>> {
     let from_env = |name: &str, source: Source| {
         env.get(name)
             .map(|v| Sourced::new(KeySource::Value(Secret::new(v.trim())), source))
     };
-    let key = env
-        .first(&["CELLMAGE_API_KEY", "OPENAI_API_KEY"])
-        .map(|(name, v)| {
-            Sourced::new(
-                KeySource::Value(Secret::new(v.trim())),
-                Source::Env(name.into()),
-            )
-        })
-        .or_else(|| {
-            let named = layers.pick(|c| c.api_key_env.clone())?;
-            from_env(&named.value, Source::Env(named.value.clone()))
-        })
+    layers
+        .pick(|c| c.api_key_env.clone())
+        .and_then(|named| from_env(&named.value, Source::Env(named.value.clone())))
         .or_else(|| {
             layers
                 .pick(|c| c.api_key.clone())
@@ -503,8 +591,7 @@ fn resolve_key(env: &Env, layers: &Layers) -> Result<Option<Sourced<KeySource>>>
         .or_else(|| {
             (layers.user.api_key_cmd.clone())
                 .map(|cmd| Sourced::new(KeySource::Command(cmd), Source::UserConfig))
-        });
-    Ok(key)
+        })
 }
 
 /// Aliases from every source, later ones winning: user config, the nearest CellMage alias
@@ -534,8 +621,9 @@ fn no_project_command(what: &str) -> crate::error::Failure {
 }
 
 /// `[models.NAME]` tables, project keys over user keys, with each key source resolved
-/// (`api_key_env` read now; `api_key_cmd` run only when a request is sent).
-fn resolve_models(env: &Env, layers: &Layers) -> BTreeMap<String, ModelConfig> {
+/// (`api_key_env` read now; `api_key_cmd` run only when a request is sent) and each
+/// `provider` found in the registry.
+fn resolve_models(env: &Env, layers: &Layers) -> Result<BTreeMap<String, ModelConfig>> {
     let mut models = layers.user.models.clone();
     for (name, over) in &layers.project.models {
         let merged = models.remove(name).unwrap_or_default().merged(over);
@@ -549,8 +637,13 @@ fn resolve_models(env: &Env, layers: &Layers) -> BTreeMap<String, ModelConfig> {
             (None, Some(cmd)) => Some(KeySource::Command(cmd.clone())),
             (None, None) => None,
         };
+        model.provider_entry = model
+            .provider
+            .as_deref()
+            .map(provider::by_name)
+            .transpose()?;
     }
-    models
+    Ok(models)
 }
 
 /// `CELLMAGE_HEADER_X_TEAM=a` becomes `X-Team: a`; environment beats config.
@@ -662,6 +755,14 @@ mod tests {
         Settings::resolve(&cli.ask, &Env::from_pairs(&vars, &cwd)).unwrap()
     }
 
+    fn openai(s: &Settings) -> &Connection {
+        s.connection(&crate::provider::openai::OPENAI)
+    }
+
+    fn anthropic(s: &Settings) -> &Connection {
+        s.connection(&crate::provider::anthropic::Anthropic)
+    }
+
     #[test]
     fn model_precedence_flag_env_project_user_default() {
         let user = ("cfg/config.toml", "model = \"user\"");
@@ -701,13 +802,34 @@ mod tests {
     }
 
     #[test]
+    fn layers_below_flags_beat_everything_else() {
+        let persona = || Some(Sourced::new("p", Source::Persona("coder".into())));
+        let table: &[(Option<Sourced<&str>>, &str)] = &[
+            (Some(Sourced::new("f", Source::Flag("--model"))), "f"),
+            (
+                Some(Sourced::new("e", Source::Env("CELLMAGE_MODEL".into()))),
+                "p",
+            ),
+            (Some(Sourced::new("u", Source::UserConfig)), "p"),
+            (Some(Sourced::new("d", Source::Default)), "p"),
+            (None, "p"),
+        ];
+        for (setting, want) in table {
+            let got = beneath_flags(setting.clone(), persona()).unwrap();
+            assert_eq!(got.value, *want, "{setting:?}");
+        }
+        let kept = beneath_flags(Some(Sourced::new("e", Source::Default)), None);
+        assert_eq!(kept.unwrap().value, "e");
+    }
+
+    #[test]
     fn key_sources_in_order() {
         let s = resolve(
             &[],
             &[("OPENAI_API_KEY", "b"), ("CELLMAGE_API_KEY", "a")],
             &[],
         );
-        match s.api_key.unwrap() {
+        match openai(&s).key.clone().unwrap() {
             Sourced {
                 value: KeySource::Value(k),
                 source,
@@ -718,8 +840,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let s = resolve(&[], &[], &[("cfg/config.toml", "api_key_cmd = \"echo k\"")]);
-        assert!(matches!(s.api_key.unwrap().value, KeySource::Command(_)));
-        assert!(resolve(&[], &[], &[]).api_key.is_none());
+        assert!(matches!(
+            openai(&s).key.clone().unwrap().value,
+            KeySource::Command(_)
+        ));
+        assert!(openai(&resolve(&[], &[], &[])).key.is_none());
+        // the config's own keys are the OpenAI-compatible provider's only
+        assert!(anthropic(&s).key.is_none());
     }
 
     #[test]
@@ -895,7 +1022,8 @@ mod tests {
         assert_eq!(a.params["top_p"], serde_json::json!(0.5));
         assert!(matches!(&a.key, Some(KeySource::Value(k)) if k.expose() == "k1"));
         assert!(matches!(&s.models["b"].key, Some(KeySource::Command(c)) if c == "echo k"));
-        assert_eq!(s.anthropic_base.value, DEFAULT_ANTHROPIC_BASE);
+        let base = |s: &Settings| anthropic(s).base.clone().unwrap();
+        assert_eq!(base(&s).value, crate::provider::anthropic::DEFAULT_BASE);
         let s = resolve(
             &[],
             &[
@@ -904,8 +1032,9 @@ mod tests {
             ],
             &[],
         );
-        assert_eq!(s.anthropic_base.value, "http://gw");
-        assert!(s.anthropic_key.is_some());
+        assert_eq!(base(&s).value, "http://gw");
+        assert!(anthropic(&s).key.is_some());
+        assert!(openai(&s).key.is_none());
     }
 
     #[test]

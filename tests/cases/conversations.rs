@@ -152,7 +152,10 @@ fn no_history_neither_loads_nor_records() {
     let server = FakeServer::start(vec![answer("A"), answer("B")]);
     let mut env = TestEnv::new().with_server(&server);
     env.run(&["--no-history", "alone"]).ok("A\n");
-    assert!(!env.data.exists(), "--no-history created files");
+    assert!(
+        !env.data.join("conversations").exists(),
+        "--no-history created files"
+    );
 
     env.set("CELLMAGE_CONVERSATION", "kv");
     let kv = [r#"{"format":"cellmage-conversation","version":1,"id":"i","name":"kv","created":"t"}"#,
@@ -437,4 +440,128 @@ fn appending_to_a_long_history_does_not_rewrite_it() {
     let line: Value = serde_json::from_str(added).unwrap();
     assert_eq!(line["answer"], "one more");
     assert_eq!(exchanges(&env, "kv").len(), 10_001);
+}
+
+#[test]
+fn a_snippets_label_is_recorded_but_never_sent() {
+    let server = FakeServer::start(vec![answer("one"), answer("two")]);
+    let env = TestEnv::new().with_server(&server);
+    env.write("src/a.py", "x = 1\n");
+    let common = ["--conversation", "lab"];
+    env.run(&[&common[..], &["--snippet", "src/a.py", "first"]].concat())
+        .ok("one\n");
+    env.run(&[&common[..], &["second"]].concat()).ok("two\n");
+
+    let recorded = exchanges(&env, "lab");
+    let snippet = &recorded[0]["messages"][0];
+    assert_eq!(snippet["content"], "File: src/a.py\n```python\nx = 1\n```");
+    assert_eq!(
+        snippet["snippet"],
+        serde_json::json!({"kind": "file", "label": "src/a.py"})
+    );
+    assert!(
+        recorded[0]["messages"][1].get("snippet").is_none(),
+        "the prompt has no label"
+    );
+
+    for request in server.requests() {
+        for m in request.json()["messages"].as_array().unwrap() {
+            let keys: Vec<&String> = m.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["role", "content"], "{m}");
+        }
+    }
+}
+
+/// A file whose last line cannot be a record cut short: exit 2 for every command that
+/// reads it, the file byte for byte as it was, nothing sent.
+#[test]
+fn a_last_line_that_cannot_be_torn_is_exit_2_and_never_cut() {
+    let sound = hand_made(2, false);
+    let header_v2 = hand_made(0, false).replace("\"version\":1", "\"version\":2");
+    let mut random = sound.clone().into_bytes();
+    random.extend_from_slice(&[0xff, 0x00, 0x13, 0x9c, b'{', 0x80]);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("random bytes", random),
+        (
+            "a hand-typed line",
+            format!("{sound}remember to ask about tests\n").into_bytes(),
+        ),
+        (
+            "a hand-typed line without newline",
+            format!("{sound}remember").into_bytes(),
+        ),
+        (
+            "valid JSON that is not an exchange",
+            format!("{sound}{{\"note\":\"hi\"}}").into_bytes(),
+        ),
+        (
+            "a future-version header without newline",
+            header_v2.trim_end().as_bytes().to_vec(),
+        ),
+    ];
+    for (what, text) in cases {
+        let server = FakeServer::start(vec![answer("x")]).allow_unused();
+        let env = TestEnv::new().with_server(&server);
+        std::fs::create_dir_all(dir(&env)).unwrap();
+        std::fs::write(file(&env, "kv"), &text).unwrap();
+        let path = file(&env, "kv").display().to_string();
+        for args in [
+            &["--conversation", "kv", "hi"][..],
+            &["history", "show", "kv"],
+            &["history", "undo", "kv"],
+        ] {
+            env.run(args).fails(2, &path);
+            assert_eq!(bytes(&env, "kv"), text, "{what}: {args:?}");
+        }
+        assert!(server.requests().is_empty(), "{what}");
+    }
+}
+
+#[test]
+fn a_complete_last_record_missing_its_newline_is_kept() {
+    let server = FakeServer::start(vec![answer("new")]);
+    let env = TestEnv::new().with_server(&server);
+    let sound = hand_made(2, false);
+    install(&env, "kv", sound.trim_end());
+    env.run(&["--conversation", "kv", "next"]).ok("new\n");
+    assert_eq!(
+        server.request().messages(),
+        [
+            msg("user", "q0"),
+            msg("assistant", "a0"),
+            msg("user", "q1"),
+            msg("assistant", "a1"),
+            msg("user", "next")
+        ]
+    );
+    let after = String::from_utf8(bytes(&env, "kv")).unwrap();
+    assert!(after.starts_with(&sound), "{after}");
+    let all = exchanges(&env, "kv");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[2]["answer"], "new");
+}
+
+#[test]
+fn an_invalid_file_is_listed_as_invalid_and_does_not_break_the_others() {
+    let server = FakeServer::start(vec![answer("one"), answer("two")]);
+    let env = TestEnv::new().with_server(&server);
+    let bad = format!("{}garbage", hand_made(1, false));
+    install(&env, "broken", &bad);
+    std::thread::sleep(Duration::from_millis(20));
+    env.run(&["--conversation", "good", "first"]).ok("one\n");
+    let list = env.run(&["history", "list"]);
+    assert_eq!(list.code, 2, "{}", list.stderr);
+    let row = |name: &str| {
+        list.stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not listed: {}", list.stdout))
+            .to_string()
+    };
+    assert!(row("broken").contains("invalid"), "{}", row("broken"));
+    assert!(row("good").contains("first"), "{}", row("good"));
+    assert!(list.stderr.contains("broken.jsonl"), "{}", list.stderr);
+    env.run(&["-c", "second"]).ok("two\n");
+    assert_eq!(exchanges(&env, "good").len(), 2);
+    assert_eq!(bytes(&env, "broken"), bad.as_bytes());
 }

@@ -118,3 +118,16 @@ fn allow_truncated_accepts_the_extraction_with_a_warning() {
         run.stderr
     );
 }
+
+#[test]
+fn finds_fences_inside_list_items_and_block_quotes() {
+    let cases = [
+        ("1. Step\n\n    ```bash\n    ls\n    ```\n", "ls\n"),
+        ("> ```py\n> x = 1\n> ```\n", "x = 1\n"),
+    ];
+    for (answer, want) in cases {
+        let server = FakeServer::start(vec![Reply::openai(answer)]);
+        let env = TestEnv::new().with_server(&server);
+        env.run(&["-x", "write it"]).ok(want);
+    }
+}

@@ -294,3 +294,20 @@ fn delete_removes_the_conversation_and_its_lock() {
     env.run(&["-c", "--model", "echo", "next"]).ok("next\n");
     assert!(!file(&env, "kv").exists());
 }
+
+#[test]
+fn imports_a_cellmage_export_with_crlf_line_endings() {
+    let env = TestEnv::new();
+    let path = env.write("crlf-session.md", &CELLMAGE.replace('\n', "\r\n"));
+    env.run(&["history", "import", path.to_str().unwrap()])
+        .ok("imported 2 exchanges as crlf-session\n");
+    let json = env.run(&["history", "export", "crlf-session", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(value["id"], "3f2a9c");
+    assert_eq!(value["exchanges"][0]["model"], "gpt-4o");
+    assert_eq!(value["exchanges"][1]["answer"], "Done.");
+    assert_eq!(
+        value["exchanges"][0]["messages"][1]["content"],
+        "Write a function."
+    );
+}

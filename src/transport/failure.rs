@@ -1,17 +1,39 @@
 //! Why a call failed, as the user hears it: HTTP statuses, transport and read errors and
-//! timeouts mapped to exit kinds with the provider's own message and a hint, and whether
-//! trying again could help.
+//! timeouts mapped to exit kinds with the server's own message and the caller's hints, and
+//! whether trying again could help.
 
 use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Endpoint, protocol_error};
+use super::Connection;
 use crate::error::{Failure, Kind, usage};
 use crate::secret::Secret;
 
+/// What the caller tells the user to do about each kind of failure: a provider names its
+/// key variables and `--api-base`, a source its token and URL.
+#[derive(Debug)]
+pub struct Hints {
+    /// 401 and 403.
+    pub auth: &'static str,
+    /// 404.
+    pub not_found: &'static str,
+    /// 413.
+    pub too_large: &'static str,
+    /// 5xx.
+    pub server: &'static str,
+    /// The server cannot be reached.
+    pub connect: &'static str,
+    /// The URL is not one.
+    pub url: &'static str,
+    /// What came back is not HTTP.
+    pub protocol: &'static str,
+    /// A wait without progress ran out.
+    pub timeout: &'static str,
+}
+
 /// A failed attempt, and whether trying again could help.
-pub(super) struct AttemptError {
+pub struct AttemptError {
     pub error: anyhow::Error,
     pub retryable: bool,
     pub retry_after: Option<Duration>,
@@ -48,20 +70,8 @@ impl AttemptError {
     }
 }
 
-impl From<anyhow::Error> for AttemptError {
-    /// Errors from the protocol parsers (a `Failure`) or from the sink (stdout). A sink error
-    /// keeps its `io::Error`, so a closed pipe still ends the program quietly.
-    fn from(err: anyhow::Error) -> Self {
-        let is_failure = err.chain().any(|e| e.is::<Failure>());
-        if !is_failure && err.chain().any(|e| e.is::<std::io::Error>()) {
-            return AttemptError::fatal(err.context("cannot write the answer to stdout"));
-        }
-        AttemptError::fatal(err)
-    }
-}
-
 /// Seconds for a message: `120`, `0.5`, `119.4`.
-pub(super) fn secs_text(d: Duration) -> String {
+pub fn secs_text(d: Duration) -> String {
     let text = format!("{:.1}", d.as_secs_f64());
     text.strip_suffix(".0").unwrap_or(&text).to_string()
 }
@@ -84,7 +94,7 @@ fn provider_message(body: &str) -> String {
         .to_string()
 }
 
-pub(super) fn status_failure(status: u16, body: &str) -> Failure {
+pub fn status_failure(status: u16, body: &str, hints: &Hints) -> Failure {
     let said = provider_message(body);
     let said = if said.is_empty() {
         String::new()
@@ -92,33 +102,15 @@ pub(super) fn status_failure(status: u16, body: &str) -> Failure {
         format!(": {said}")
     };
     let (kind, what, hint) = match status {
-        401 | 403 => (
-            Kind::Auth,
-            "authentication refused",
-            Some(
-                "check the key: CELLMAGE_API_KEY / OPENAI_API_KEY, ANTHROPIC_API_KEY for Claude, or api_key_cmd",
-            ),
-        ),
+        401 | 403 => (Kind::Auth, "authentication refused", Some(hints.auth)),
         429 => (
             Kind::RateLimited,
             "rate limited",
             Some("wait, or raise --retries"),
         ),
-        404 => (
-            Kind::Rejected,
-            "not found",
-            Some("check the model name (cellmage models) and the base URL"),
-        ),
-        413 => (
-            Kind::Rejected,
-            "request too large",
-            Some("send fewer or smaller snippets"),
-        ),
-        500..=599 => (
-            Kind::Server,
-            "server error",
-            Some("the provider failed; try again later"),
-        ),
+        404 => (Kind::Rejected, "not found", Some(hints.not_found)),
+        413 => (Kind::Rejected, "request too large", Some(hints.too_large)),
+        500..=599 => (Kind::Server, "server error", Some(hints.server)),
         _ => (Kind::Rejected, "request rejected", None),
     };
     let mut failure = Failure::new(kind, format!("{what} (HTTP {status}){said}"));
@@ -126,23 +118,9 @@ pub(super) fn status_failure(status: u16, body: &str) -> Failure {
     failure
 }
 
-/// An `error` object inside a 200 response or a stream.
-pub fn error_in_stream(err: &Value) -> anyhow::Error {
-    let message = err
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| err.to_string());
-    Failure::new(
-        Kind::Server,
-        format!("the provider reported an error: {message}"),
-    )
-    .into()
-}
-
-fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
-    let secs = secs_text(endpoint.timeout);
-    let hint = "raise --timeout (or CELLMAGE_TIMEOUT) if the model is slow to answer";
+fn timeout_failure(which: ureq::Timeout, conn: &Connection) -> AttemptError {
+    let secs = secs_text(conn.timeout);
+    let hint = conn.hints.timeout;
     let message = match which {
         ureq::Timeout::Global | ureq::Timeout::PerCall => {
             return AttemptError::fatal(
@@ -150,7 +128,7 @@ fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
                     Kind::Network,
                     format!(
                         "gave up after {}s in all (the total timeout)",
-                        secs_text(endpoint.total_timeout)
+                        secs_text(conn.total_timeout)
                     ),
                 )
                 .hint("raise total_timeout (or CELLMAGE_TOTAL_TIMEOUT)"),
@@ -169,7 +147,7 @@ fn timeout_failure(which: ureq::Timeout, endpoint: &Endpoint) -> AttemptError {
 }
 
 /// A failure while reading the response body.
-pub(super) fn read_error(e: &std::io::Error, endpoint: &Endpoint) -> AttemptError {
+pub(super) fn read_error(e: &std::io::Error, conn: &Connection) -> AttemptError {
     let timeout = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<ureq::Error>())
@@ -179,7 +157,7 @@ pub(super) fn read_error(e: &std::io::Error, endpoint: &Endpoint) -> AttemptErro
         })
         .or((e.kind() == std::io::ErrorKind::TimedOut).then_some(ureq::Timeout::PerRead));
     if let Some(which) = timeout {
-        return timeout_failure(which, endpoint);
+        return timeout_failure(which, conn);
     }
     AttemptError::retry(
         Failure::new(
@@ -191,18 +169,18 @@ pub(super) fn read_error(e: &std::io::Error, endpoint: &Endpoint) -> AttemptErro
 }
 
 /// A failure before any response arrived.
-pub(super) fn transport_error(e: ureq::Error, url: &str, endpoint: &Endpoint) -> AttemptError {
+pub(super) fn transport_error(e: ureq::Error, url: &str, conn: &Connection) -> AttemptError {
     let cannot_connect = |why: &str| {
         AttemptError::retry(
             Failure::new(Kind::Network, format!("cannot connect to {url}: {why}"))
-                .hint("is the server running? check --api-base / CELLMAGE_API_BASE"),
+                .hint(conn.hints.connect),
         )
     };
     match e {
-        ureq::Error::Timeout(which) => timeout_failure(which, endpoint),
-        ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => AttemptError::fatal(
-            usage(format!("invalid URL {url}: {e}")).hint("check --api-base / CELLMAGE_API_BASE"),
-        ),
+        ureq::Error::Timeout(which) => timeout_failure(which, conn),
+        ureq::Error::BadUri(_) | ureq::Error::InvalidProxyUrl => {
+            AttemptError::fatal(usage(format!("invalid URL {url}: {e}")).hint(conn.hints.url))
+        }
         ureq::Error::Http(_) => {
             AttemptError::fatal(usage(format!("cannot build the request to {url}: {e}")))
         }
@@ -213,16 +191,17 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, endpoint: &Endpoint) ->
             ))
         }
         ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
-            AttemptError::fatal(protocol_error(
+            AttemptError::fatal(not_the_protocol(
                 &format!("the server at {url} did not answer in HTTP"),
                 &e.to_string(),
+                conn.hints,
             ))
         }
         ureq::Error::HostNotFound => cannot_connect("host not found"),
         ureq::Error::ConnectionFailed => cannot_connect("connection failed"),
         ureq::Error::Io(io) => match io.kind() {
             std::io::ErrorKind::ConnectionRefused => cannot_connect("connection refused"),
-            std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, endpoint),
+            std::io::ErrorKind::TimedOut => timeout_failure(ureq::Timeout::Connect, conn),
             _ => AttemptError::retry(Failure::new(
                 Kind::Network,
                 format!("the connection to {url} broke before an answer arrived: {io}"),
@@ -232,9 +211,30 @@ pub(super) fn transport_error(e: ureq::Error, url: &str, endpoint: &Endpoint) ->
     }
 }
 
+/// A response that is not what was asked for: exit 8 with the first bytes of what came.
+pub fn not_the_protocol(what: &str, body: &str, hints: &Hints) -> Failure {
+    let head: String = body.chars().take(200).collect();
+    Failure::new(
+        Kind::Server,
+        format!("{what}: {}", head.replace(['\n', '\r'], " ")),
+    )
+    .hint(hints.protocol)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HINTS: Hints = Hints {
+        auth: "a",
+        not_found: "n",
+        too_large: "l",
+        server: "s",
+        connect: "c",
+        url: "u",
+        protocol: "p",
+        timeout: "t",
+    };
 
     #[test]
     fn statuses_map_to_exit_kinds() {
@@ -250,7 +250,7 @@ mod tests {
             (503, Kind::Server),
         ];
         for (status, kind) in table {
-            assert_eq!(status_failure(status, "").kind, kind, "{status}");
+            assert_eq!(status_failure(status, "", &HINTS).kind, kind, "{status}");
         }
     }
 
@@ -259,12 +259,13 @@ mod tests {
         let f = status_failure(
             404,
             r#"{"error":{"message":"The model `x` does not exist"}}"#,
+            &HINTS,
         );
         assert_eq!(
             f.message,
             "not found (HTTP 404): The model `x` does not exist"
         );
-        let f = status_failure(502, "<html>Bad gateway</html>");
+        let f = status_failure(502, "<html>Bad gateway</html>", &HINTS);
         assert!(f.message.ends_with("<html>Bad gateway</html>"));
     }
 }
