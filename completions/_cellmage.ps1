@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run many jobs (a JSON Lines file) as one provider batch at half price, or here')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -233,6 +234,85 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'cellmage;batch' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Resolve every job of a jobs file and submit them as one batch')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a batch''s status')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a batch has ended, polling with backoff')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Download the results and write each job''s output; exit 12 unless every job succeeded')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a batch; jobs that finished can still be collected')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the batches')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;batch;submit' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The batch''s name [default: the jobs file''s name without extension]')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'Calls at once with --local')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'Calls at once with --local')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'Run the jobs here as ordinary calls, through the shared rate budget')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'cellmage;batch;status' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;batch;wait' {
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'Seconds before the first poll; doubled each poll, at most 300')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;batch;collect' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The summary as JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;batch;cancel' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;batch;list' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'cellmage;batch;help' {
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Resolve every job of a jobs file and submit them as one batch')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a batch''s status')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a batch has ended, polling with backoff')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Download the results and write each job''s output; exit 12 unless every job succeeded')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a batch; jobs that finished can still be collected')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the batches')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'cellmage;batch;help;submit' {
+            break
+        }
+        'cellmage;batch;help;status' {
+            break
+        }
+        'cellmage;batch;help;wait' {
+            break
+        }
+        'cellmage;batch;help;collect' {
+            break
+        }
+        'cellmage;batch;help;cancel' {
+            break
+        }
+        'cellmage;batch;help;list' {
+            break
+        }
+        'cellmage;batch;help;help' {
+            break
+        }
         'cellmage;completions' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Write every script, with its conventional file name, into DIR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -246,6 +326,7 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             [CompletionResult]::new('models', 'models', [CompletionResultType]::ParameterValue, 'List models and aliases with provider, context window and prices')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Print every resolved setting and where it came from')
             [CompletionResult]::new('review', 'review', [CompletionResultType]::ParameterValue, 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Run many jobs (a JSON Lines file) as one provider batch at half price, or here')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (or write all of them into --dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -302,6 +383,33 @@ Register-ArgumentCompleter -Native -CommandName 'cellmage' -ScriptBlock {
             break
         }
         'cellmage;help;review' {
+            break
+        }
+        'cellmage;help;batch' {
+            [CompletionResult]::new('submit', 'submit', [CompletionResultType]::ParameterValue, 'Resolve every job of a jobs file and submit them as one batch')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show a batch''s status')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until a batch has ended, polling with backoff')
+            [CompletionResult]::new('collect', 'collect', [CompletionResultType]::ParameterValue, 'Download the results and write each job''s output; exit 12 unless every job succeeded')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a batch; jobs that finished can still be collected')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the batches')
+            break
+        }
+        'cellmage;help;batch;submit' {
+            break
+        }
+        'cellmage;help;batch;status' {
+            break
+        }
+        'cellmage;help;batch;wait' {
+            break
+        }
+        'cellmage;help;batch;collect' {
+            break
+        }
+        'cellmage;help;batch;cancel' {
+            break
+        }
+        'cellmage;help;batch;list' {
             break
         }
         'cellmage;help;completions' {

@@ -16,6 +16,9 @@ _cellmage() {
             ",$1")
                 cmd="cellmage"
                 ;;
+            cellmage,batch)
+                cmd="cellmage__subcmd__batch"
+                ;;
             cellmage,completions)
                 cmd="cellmage__subcmd__completions"
                 ;;
@@ -40,6 +43,51 @@ _cellmage() {
             cellmage,snippets)
                 cmd="cellmage__subcmd__snippets"
                 ;;
+            cellmage__subcmd__batch,cancel)
+                cmd="cellmage__subcmd__batch__subcmd__cancel"
+                ;;
+            cellmage__subcmd__batch,collect)
+                cmd="cellmage__subcmd__batch__subcmd__collect"
+                ;;
+            cellmage__subcmd__batch,help)
+                cmd="cellmage__subcmd__batch__subcmd__help"
+                ;;
+            cellmage__subcmd__batch,list)
+                cmd="cellmage__subcmd__batch__subcmd__list"
+                ;;
+            cellmage__subcmd__batch,status)
+                cmd="cellmage__subcmd__batch__subcmd__status"
+                ;;
+            cellmage__subcmd__batch,submit)
+                cmd="cellmage__subcmd__batch__subcmd__submit"
+                ;;
+            cellmage__subcmd__batch,wait)
+                cmd="cellmage__subcmd__batch__subcmd__wait"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,cancel)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__cancel"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,collect)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__collect"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,help)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__help"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,list)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__list"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,status)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__status"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,submit)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__submit"
+                ;;
+            cellmage__subcmd__batch__subcmd__help,wait)
+                cmd="cellmage__subcmd__batch__subcmd__help__subcmd__wait"
+                ;;
+            cellmage__subcmd__help,batch)
+                cmd="cellmage__subcmd__help__subcmd__batch"
+                ;;
             cellmage__subcmd__help,completions)
                 cmd="cellmage__subcmd__help__subcmd__completions"
                 ;;
@@ -63,6 +111,24 @@ _cellmage() {
                 ;;
             cellmage__subcmd__help,snippets)
                 cmd="cellmage__subcmd__help__subcmd__snippets"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,cancel)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__cancel"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,collect)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__collect"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,list)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__list"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,status)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__status"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,submit)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__submit"
+                ;;
+            cellmage__subcmd__help__subcmd__batch,wait)
+                cmd="cellmage__subcmd__help__subcmd__batch__subcmd__wait"
                 ;;
             cellmage__subcmd__help__subcmd__history,clear)
                 cmd="cellmage__subcmd__help__subcmd__history__subcmd__clear"
@@ -164,7 +230,7 @@ _cellmage() {
 
     case "${cmd}" in
         cellmage)
-            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review completions help"
+            opts="-p -m -t -v -c -x -o -h -V --prompt-file --persona --model --temperature --max-tokens --param --provider --api-base --timeout --retries --allow-truncated --stats --dry-run --verbose --snippet --sys-snippet --continue --conversation --no-history --no-stream --extract --output --mkdir --write-files --force --json --trim-history --schema --help --version history personas snippets models config review batch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +331,232 @@ _cellmage() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cellmage__subcmd__batch)
+            opts="-h --help submit status wait collect cancel list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__cancel)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__collect)
+            opts="-h --json --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help)
+            opts="submit status wait collect cancel list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__list)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__status)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__submit)
+            opts="-j -h --name --local --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__batch__subcmd__wait)
+            opts="-h --interval --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cellmage__subcmd__completions)
             opts="-h --dir --help bash zsh fish elvish powershell"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -298,8 +590,106 @@ _cellmage() {
             return 0
             ;;
         cellmage__subcmd__help)
-            opts="history personas snippets models config review completions help"
+            opts="history personas snippets models config review batch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch)
+            opts="submit status wait collect cancel list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__collect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__submit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cellmage__subcmd__help__subcmd__batch__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -63,6 +63,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
+            cand batch 'Run many jobs (a JSON Lines file) as one provider batch at half price, or here'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -201,6 +202,70 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'cellmage;batch'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand submit 'Resolve every job of a jobs file and submit them as one batch'
+            cand status 'Show a batch''s status'
+            cand wait 'Wait until a batch has ended, polling with backoff'
+            cand collect 'Download the results and write each job''s output; exit 12 unless every job succeeded'
+            cand cancel 'Cancel a batch; jobs that finished can still be collected'
+            cand list 'List the batches'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;batch;submit'= {
+            cand --name 'The batch''s name [default: the jobs file''s name without extension]'
+            cand -j 'Calls at once with --local'
+            cand --jobs 'Calls at once with --local'
+            cand --local 'Run the jobs here as ordinary calls, through the shared rate budget'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'cellmage;batch;status'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;batch;wait'= {
+            cand --interval 'Seconds before the first poll; doubled each poll, at most 300'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;batch;collect'= {
+            cand --json 'The summary as JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;batch;cancel'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;batch;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'cellmage;batch;help'= {
+            cand submit 'Resolve every job of a jobs file and submit them as one batch'
+            cand status 'Show a batch''s status'
+            cand wait 'Wait until a batch has ended, polling with backoff'
+            cand collect 'Download the results and write each job''s output; exit 12 unless every job succeeded'
+            cand cancel 'Cancel a batch; jobs that finished can still be collected'
+            cand list 'List the batches'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'cellmage;batch;help;submit'= {
+        }
+        &'cellmage;batch;help;status'= {
+        }
+        &'cellmage;batch;help;wait'= {
+        }
+        &'cellmage;batch;help;collect'= {
+        }
+        &'cellmage;batch;help;cancel'= {
+        }
+        &'cellmage;batch;help;list'= {
+        }
+        &'cellmage;batch;help;help'= {
+        }
         &'cellmage;completions'= {
             cand --dir 'Write every script, with its conventional file name, into DIR'
             cand -h 'Print help'
@@ -213,6 +278,7 @@ set edit:completion:arg-completer[cellmage] = {|@words|
             cand models 'List models and aliases with provider, context window and prices'
             cand config 'Print every resolved setting and where it came from'
             cand review 'Review a change (git diff BASE...HEAD, or a diff on stdin) into findings'
+            cand batch 'Run many jobs (a JSON Lines file) as one provider batch at half price, or here'
             cand completions 'Print a shell completion script (or write all of them into --dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -254,6 +320,26 @@ set edit:completion:arg-completer[cellmage] = {|@words|
         &'cellmage;help;config'= {
         }
         &'cellmage;help;review'= {
+        }
+        &'cellmage;help;batch'= {
+            cand submit 'Resolve every job of a jobs file and submit them as one batch'
+            cand status 'Show a batch''s status'
+            cand wait 'Wait until a batch has ended, polling with backoff'
+            cand collect 'Download the results and write each job''s output; exit 12 unless every job succeeded'
+            cand cancel 'Cancel a batch; jobs that finished can still be collected'
+            cand list 'List the batches'
+        }
+        &'cellmage;help;batch;submit'= {
+        }
+        &'cellmage;help;batch;status'= {
+        }
+        &'cellmage;help;batch;wait'= {
+        }
+        &'cellmage;help;batch;collect'= {
+        }
+        &'cellmage;help;batch;cancel'= {
+        }
+        &'cellmage;help;batch;list'= {
         }
         &'cellmage;help;completions'= {
         }

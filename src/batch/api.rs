@@ -52,11 +52,3 @@ pub trait BatchApi: Sync {
     fn results(&self, http: &dyn Http, batch: &RemoteBatch) -> Result<Vec<u8>>;
     fn parse_result_line(&self, line: &str) -> Result<ResultLine>;
 }
-
-/// The providers with a batch API; a provider not listed runs batches with `--local`.
-pub const API: &[&dyn BatchApi] = &[&super::openai::Api, &super::anthropic::Api];
-
-/// The batch API of a provider, by registry name.
-pub fn for_provider(provider: &str) -> Option<&'static dyn BatchApi> {
-    API.iter().copied().find(|api| api.provider() == provider)
-}

@@ -128,6 +128,7 @@ mod tests {
                 .map(|id| JobEntry {
                     id: id.to_string(),
                     model: "m".into(),
+                    args: Vec::new(),
                 })
                 .collect(),
         }

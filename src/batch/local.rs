@@ -74,6 +74,7 @@ mod tests {
                 .map(|i| JobEntry {
                     id: format!("j{i}"),
                     model: "m".into(),
+                    args: Vec::new(),
                 })
                 .collect(),
         }

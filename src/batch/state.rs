@@ -98,6 +98,9 @@ impl Submit {
 pub struct JobEntry {
     pub id: String,
     pub model: String,
+    /// The job as `cellmage` arguments: how it is resolved again at collect time.
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 /// How a job ended, as its done marker says.
@@ -357,6 +360,7 @@ mod tests {
             jobs: vec![JobEntry {
                 id: "a".into(),
                 model: "m".into(),
+                args: Vec::new(),
             }],
         }
     }

@@ -207,6 +207,7 @@ mod tests {
             jobs: vec![JobEntry {
                 id: "a".into(),
                 model: "m".into(),
+                args: Vec::new(),
             }],
         }
     }

@@ -137,6 +137,7 @@ mod tests {
         JobEntry {
             id: id.into(),
             model: "m".into(),
+            args: Vec::new(),
         }
     }
 

@@ -115,6 +115,11 @@ pub trait Provider: Sync {
     fn key_for(&self) -> Option<&'static str> {
         None
     }
+    /// The provider's batch API (`cellmage batch`), if it has one; without, batches run
+    /// with `--local`.
+    fn batch(&self) -> Option<&'static dyn crate::batch::api::BatchApi> {
+        None
+    }
     /// The request URL from the base URL.
     fn url(&self, base: &str) -> String;
     /// The request headers, `key` being the real key or a redacted placeholder.

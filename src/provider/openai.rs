@@ -73,6 +73,10 @@ impl Provider for Compatible {
     fn capabilities(&self) -> Capabilities {
         self.capabilities
     }
+    /// The Batch API is OpenAI's own; compatible servers run batches with `--local`.
+    fn batch(&self) -> Option<&'static dyn crate::batch::api::BatchApi> {
+        (self.default_base == Some(DEFAULT_BASE)).then_some(&crate::batch::openai::Api)
+    }
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
     }

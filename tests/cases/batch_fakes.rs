@@ -511,6 +511,7 @@ fn new_record(name: &str, provider: &str) -> cellmage::batch::state::Record {
             .map(|id| JobEntry {
                 id: id.to_string(),
                 model: "m".into(),
+                args: Vec::new(),
             })
             .collect(),
     }
@@ -537,7 +538,11 @@ fn submit_with_a_lost_create_answer_makes_one_batch() {
             let base = f.server.root_url();
             (f, base)
         };
-        let api = api::for_provider(provider).unwrap();
+        let api: &dyn api::BatchApi = if provider == "openai" {
+            &cellmage::batch::openai::Api
+        } else {
+            &cellmage::batch::anthropic::Api
+        };
         let impatient = TestHttp {
             base: base.clone(),
             anthropic: provider == "anthropic",

@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod bad_input;
+mod batch;
 mod batch_fakes;
 mod completions;
 mod context_guard;

@@ -1,0 +1,219 @@
+//! `cellmage batch`: jobs files submitted to the fake batch APIs, watched, collected into
+//! their outputs, resumed after kill -9, and run here with `--local`.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::batch_api::{Behaviour, FakeBatchApi};
+use crate::common::{FakeServer, Reply, TestEnv};
+
+const JOBS: &str = r#"{"id":"a","prompt":"tests for a","extract":"python","output":"out/a_test.py"}
+{"id":"b","prompt":"tests for b","extract":"python","output":"out/b_test.py"}
+{"id":"c","prompt":"tests for c","conversation":"nightly"}
+"#;
+
+fn openai_env(api: &FakeBatchApi) -> TestEnv {
+    let mut env = TestEnv::new();
+    env.set("CELLMAGE_API_BASE", &api.server.url());
+    env
+}
+
+#[test]
+fn openai_submit_wait_collect_with_a_failed_job() {
+    let api = FakeBatchApi::openai(Behaviour {
+        polls: 2,
+        failing: vec!["b".into()],
+        ..Behaviour::default()
+    });
+    let env = openai_env(&api);
+    env.write("JOBS.jsonl", JOBS);
+    let run = env.run(&["batch", "submit", "JOBS.jsonl", "--name", "nightly"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("submitted nightly: 3 jobs as openai batch batch_"),
+        "{}",
+        run.stdout
+    );
+    // the requests are the single calls' bodies, not streamed
+    let requests = api.requests_of_only_batch();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].0, "a");
+    assert_eq!(
+        requests[0].1["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["content"],
+        "tests for a"
+    );
+    assert!(requests[0].1.get("stream").is_none_or(|s| s == false));
+    // submitting again sends nothing
+    let again = env.run(&["batch", "submit", "JOBS.jsonl", "--name", "nightly"]);
+    assert!(
+        again.stdout.contains("already submitted"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(api.batches_created(), 1);
+    assert_eq!(api.uploads(), 1);
+    // collecting too early is refused
+    env.run(&["batch", "collect", "nightly"])
+        .fails(2, "batch nightly is still");
+    let run = env.run(&["batch", "wait", "nightly", "--interval", "0.01"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("nightly: completed (2 of 3 succeeded, 1 failed)"),
+        "{}",
+        run.stdout
+    );
+    let run = env.run(&["batch", "collect", "nightly"]);
+    assert_eq!(run.code, 12, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("2 of 3 jobs written, 1 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  b: failed: HTTP 400: request b failed on purpose"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("at batch prices"));
+    assert!(
+        run.stderr
+            .starts_with("cellmage: error: 1 of 3 jobs were not written"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/a_test.py")).unwrap(),
+        "print(\"a\")\n"
+    );
+    assert!(!env.path("out/b_test.py").exists());
+    let conv = std::fs::read_to_string(env.data.join("conversations/nightly.jsonl")).unwrap();
+    assert!(conv.contains("tests for c"), "{conv}");
+    // a second collect writes nothing again and downloads nothing again
+    let downloads = api.server.count("GET", "/v1/files/");
+    let run = env.run(&["batch", "collect", "nightly", "--json"]);
+    assert_eq!(run.code, 12);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (summary["written"].as_u64(), summary["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(api.server.count("GET", "/v1/files/"), downloads);
+    let list = env.run(&["batch", "list"]);
+    assert!(
+        list.stdout
+            .starts_with("nightly\topenai\tcompleted\t3 jobs\t"),
+        "{}",
+        list.stdout
+    );
+}
+
+#[test]
+fn anthropic_batch_with_expiry() {
+    let api = FakeBatchApi::anthropic(Behaviour {
+        expire: true,
+        ..Behaviour::default()
+    });
+    let mut env = TestEnv::new();
+    env.set("ANTHROPIC_BASE_URL", &api.server.root_url());
+    env.set("ANTHROPIC_API_KEY", "sk-ant-test-0123456789");
+    env.write(
+        "J.jsonl",
+        "{\"id\":\"one\",\"prompt\":\"p1\",\"model\":\"claude-sonnet-4-5\",\"output\":\"o1.txt\"}\n{\"id\":\"two\",\"prompt\":\"p2\",\"model\":\"claude-sonnet-4-5\",\"output\":\"o2.txt\"}\n",
+    );
+    let run = env.run(&["batch", "submit", "J.jsonl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("as anthropic batch msgbatch_"),
+        "{}",
+        run.stdout
+    );
+    let params = &api.requests_of_only_batch()[0].1;
+    assert_eq!(params["model"], "claude-sonnet-4-5");
+    assert!(params["max_tokens"].as_u64().is_some());
+    env.run(&["batch", "wait", "J", "--interval", "0.01"]);
+    let run = env.run(&["batch", "collect", "J"]);
+    assert_eq!(run.code, 12, "{}", run.stderr);
+    assert!(run.stdout.contains("two: expired"), "{}", run.stdout);
+    assert!(env.path("o1.txt").exists());
+}
+
+#[test]
+fn a_bad_jobs_file_names_its_line_and_sends_nothing() {
+    let api = FakeBatchApi::openai(Behaviour::default());
+    let env = openai_env(&api);
+    env.write(
+        "J.jsonl",
+        "{\"id\":\"a\",\"prompt\":\"p\"}\n{\"id\":\"b\",\"promt\":\"p\"}\n",
+    );
+    env.run(&["batch", "submit", "J.jsonl"])
+        .fails(2, "J.jsonl:2: unknown field `promt`");
+    env.write(
+        "K.jsonl",
+        "{\"id\":\"a\",\"prompt\":\"p\",\"persona\":\"nobody\"}\n",
+    );
+    env.run(&["batch", "submit", "K.jsonl"]).fails(2, "job a: ");
+    assert!(api.server.requests().is_empty());
+}
+
+#[test]
+fn local_jobs_run_here_through_the_budget() {
+    let server = FakeServer::start(vec![Reply::openai("```python\nprint(1)\n```\n")]);
+    let env = TestEnv::new().with_server(&server);
+    let jobs: String = (0..6)
+        .map(|i| format!("{{\"id\":\"j{i}\",\"prompt\":\"p{i}\",\"extract\":\"python\",\"output\":\"out/{i}.py\"}}\n"))
+        .collect();
+    env.write("L.jsonl", &jobs);
+    let run = env.run(&["batch", "submit", "L.jsonl", "--local", "-j", "3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("6 of 6 jobs written"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(server.hits(), 6);
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/5.py")).unwrap(),
+        "print(1)\n"
+    );
+    // run again: nothing left to do
+    let run = env.run(&["batch", "submit", "L.jsonl", "--local"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.hits(), 6);
+}
+
+/// kill -9 while the create call is answered: the next submit finds the batch the provider
+/// made and creates no second one.
+#[test]
+fn kill_during_submit_never_makes_a_second_batch() {
+    let api = FakeBatchApi::openai(Behaviour {
+        slow_create: Duration::from_secs(3),
+        ..Behaviour::default()
+    });
+    let env = openai_env(&api);
+    env.write("JOBS.jsonl", JOBS);
+    let mut child = env
+        .cmd()
+        .args(["batch", "submit", "JOBS.jsonl"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while api.batches_created() == 0 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(api.batches_created(), 1);
+    let run = env.run(&["batch", "submit", "JOBS.jsonl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(api.batches_created(), 1, "a second batch was created");
+    assert_eq!(api.uploads(), 1);
+}
