@@ -217,3 +217,52 @@ fn kill_during_submit_never_makes_a_second_batch() {
     assert_eq!(api.batches_created(), 1, "a second batch was created");
     assert_eq!(api.uploads(), 1);
 }
+
+/// kill -9 in the middle of collect: the next collect finishes the rest, skipping what was
+/// marked done, and every job is marked exactly once.
+#[test]
+fn kill_during_collect_resumes() {
+    let api = FakeBatchApi::openai(Behaviour::default());
+    let env = openai_env(&api);
+    let n = 200;
+    let jobs: String = (0..n)
+        .map(|i| format!("{{\"id\":\"j{i}\",\"prompt\":\"p{i}\",\"extract\":\"python\",\"output\":\"out/{i}.py\"}}\n"))
+        .collect();
+    env.write("BIG.jsonl", &jobs);
+    let run = env.run(&["batch", "submit", "BIG.jsonl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    env.run(&["batch", "wait", "BIG", "--interval", "0.01"]);
+    let mut child = env
+        .cmd()
+        .args(["batch", "collect", "BIG"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let done = env.data.join("batches/BIG.done");
+    let marked = || {
+        std::fs::read_to_string(&done)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let started = Instant::now();
+    while marked() < 5 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = marked();
+    assert!(before >= 5 && before < n, "killed after {before} jobs");
+    let run = env.run(&["batch", "collect", "BIG"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!("{n} of {n} jobs written")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(marked(), n, "each job marked once");
+    assert_eq!(
+        std::fs::read_to_string(env.path("out/199.py")).unwrap(),
+        "print(\"j199\")\n"
+    );
+}
