@@ -266,3 +266,56 @@ fn kill_during_collect_resumes() {
         "print(\"j199\")\n"
     );
 }
+
+/// BENCHMARKS.md: submit and collect of 10,000 jobs against the fake OpenAI batch API, each
+/// step under `/usr/bin/time -v` (CPU time and peak RSS of cellmage itself). Run with
+/// `CELLMAGE_BENCH_BIN=target/release/cellmage cargo test --locked bench_ten_thousand_jobs
+/// -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn bench_ten_thousand_jobs() {
+    let api = FakeBatchApi::openai(Behaviour::default());
+    let env = openai_env(&api);
+    let n = 10_000;
+    let jobs: String = (0..n)
+        .map(|i| format!("{{\"id\":\"j{i}\",\"prompt\":\"write tests for module {i}\",\"extract\":\"python\",\"output\":\"out/{i}.py\"}}\n"))
+        .collect();
+    env.write("BIG.jsonl", &jobs);
+    let bin = std::env::var("CELLMAGE_BENCH_BIN")
+        .map(|b| std::path::absolute(b).unwrap())
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_cellmage").into());
+    for args in [
+        &["batch", "submit", "BIG.jsonl"][..],
+        &["batch", "wait", "BIG", "--interval", "0.01"][..],
+        &["batch", "collect", "BIG"][..],
+    ] {
+        let cmd = env.cmd();
+        let out = std::process::Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(&bin)
+            .args(args)
+            .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .env_remove("PATH")
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .current_dir(&env.cwd)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let pick = |key: &str| {
+            err.lines()
+                .find(|l| l.trim_start().starts_with(key))
+                .map(|l| l.rsplit(": ").next().unwrap().trim().to_string())
+                .unwrap_or_default()
+        };
+        eprintln!(
+            "{:?}: exit {:?}, user {} s, system {} s, wall {}, max RSS {} KB",
+            args,
+            out.status.code(),
+            pick("User time"),
+            pick("System time"),
+            pick("Elapsed (wall clock)"),
+            pick("Maximum resident set size")
+        );
+    }
+    assert!(env.path("out/9999.py").exists());
+}
