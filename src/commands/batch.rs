@@ -37,8 +37,10 @@ pub fn run(action: BatchCommand, settings: &Settings) -> Result<()> {
             local,
             workers,
         } => submit_jobs(&store, &jobs, name, local.then_some(workers), settings),
-        BatchCommand::Status { name } => status(&store, &name, false, 0.0),
-        BatchCommand::Wait { name, interval } => status(&store, &name, true, interval),
+        BatchCommand::Status { name } => status(&store, &name, None),
+        BatchCommand::Wait { name, interval } => {
+            status(&store, &name, Some((interval, settings.output.spinner)))
+        }
         BatchCommand::Collect { name, json } => collect_batch(&store, &name, json),
         BatchCommand::Cancel { name } => cancel(&store, &name),
         BatchCommand::List => list(&store),
@@ -384,12 +386,15 @@ fn describe(name: &str, b: &RemoteBatch) -> String {
     )
 }
 
-fn status(store: &Store, name: &str, wait: bool, interval: f64) -> Result<()> {
+/// Shows the status; with `wait = Some((interval, progress))`, polls until the batch has
+/// ended, with a progress line on a terminal.
+fn status(store: &Store, name: &str, wait: Option<(f64, bool)>) -> Result<()> {
     let mut record = load(store, name)?;
     let Some((api, http, id)) = remote(&record)? else {
         let s = Summary::of(&record.jobs, &store.done(name)?);
         return print(&format!("{name}: local, {}", s.text()));
     };
+    let (interval, progress) = wait.unwrap_or((0.0, false));
     let first = Duration::try_from_secs_f64(interval)
         .map_err(|_| usage(format!("invalid --interval {interval}")))?;
     let mut attempt = 0;
@@ -399,8 +404,23 @@ fn status(store: &Store, name: &str, wait: bool, interval: f64) -> Result<()> {
             record.remote_status = Some(b.status.clone());
             store.save(&record)?;
         }
-        if !wait || b.phase.is_final() {
+        if wait.is_none() || b.phase.is_final() {
+            if progress {
+                eprint!("\r\x1b[2K");
+            }
             return print(&describe(name, &b));
+        }
+        if progress {
+            let done = b.counts.succeeded + b.counts.failed;
+            let width = 30;
+            let filled = (done * width).checked_div(b.counts.total).unwrap_or(0) as usize;
+            eprint!(
+                "\r\x1b[2K{name}: {} [{}{}] {done}/{}",
+                b.status,
+                "#".repeat(filled),
+                "-".repeat(width as usize - filled),
+                b.counts.total
+            );
         }
         std::thread::sleep(poll_delay(attempt, first, Duration::from_secs(300)));
         attempt += 1;

@@ -319,3 +319,27 @@ fn bench_ten_thousand_jobs() {
     }
     assert!(env.path("out/9999.py").exists());
 }
+
+/// On a terminal, `wait` shows its progress while it polls.
+#[test]
+fn wait_shows_progress_on_a_terminal() {
+    let api = FakeBatchApi::openai(Behaviour {
+        polls: 2,
+        ..Behaviour::default()
+    });
+    let env = openai_env(&api);
+    env.write("JOBS.jsonl", JOBS);
+    assert_eq!(env.run(&["batch", "submit", "JOBS.jsonl"]).code, 0);
+    let (code, screen) =
+        super::tty::on_a_tty(&env, &["batch", "wait", "JOBS", "--interval", "0.01"]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("JOBS: validating [") || screen.contains("JOBS: in_progress ["),
+        "{screen}"
+    );
+    assert!(screen.contains("0/3"), "{screen}");
+    assert!(
+        screen.contains("JOBS: completed (3 of 3 succeeded, 0 failed)"),
+        "{screen}"
+    );
+}

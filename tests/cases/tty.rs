@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::common::{FakeServer, Reply, TestEnv};
 
 /// Runs cellmage with these arguments on a pseudo-terminal; returns what the terminal showed.
-fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {
+pub fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {
     let inner = env.cmd();
     let mut line = String::from(inner.get_program().to_str().unwrap());
     for arg in args {
