@@ -38,7 +38,8 @@ impl Summary {
             };
             s.input_tokens += d.input_tokens;
             s.output_tokens += d.output_tokens;
-            if d.input_tokens + d.output_tokens > 0 {
+            // a job that ran without a known cost makes the total unknown
+            if d.status == JobStatus::Written || d.input_tokens + d.output_tokens > 0 {
                 s.cost = s.cost.zip(d.cost).map(|(a, b)| a + b);
             }
             if d.status == JobStatus::Written {

@@ -177,6 +177,7 @@ fn local_jobs_run_here_through_the_budget() {
         "{}",
         run.stdout
     );
+    assert!(run.stdout.contains("cost unknown"), "{}", run.stdout);
     assert_eq!(server.hits(), 6);
     assert_eq!(
         std::fs::read_to_string(env.path("out/5.py")).unwrap(),
