@@ -360,6 +360,7 @@ pub fn build(
         rate: Some(crate::budget::RateConfig {
             dir: settings.paths.data_dir.join("budget"),
             limits: settings.rate_limit_for(&info.name),
+            show_wait: settings.output.spinner,
         }),
     };
     Ok(Plan {

@@ -16,6 +16,8 @@ use super::{Acquired, Budget, BudgetKey, ClientLimits, Ticket, Wait};
 pub struct RateConfig {
     pub dir: PathBuf,
     pub limits: ClientLimits,
+    /// Show a wait on stderr as it counts down (a terminal).
+    pub show_wait: bool,
 }
 
 /// One call's way through the budget: the budget and the call's estimated tokens.
@@ -23,6 +25,7 @@ pub struct RateConfig {
 pub struct Gate {
     budget: Budget,
     tokens: u64,
+    show_wait: bool,
 }
 
 /// A grant for one attempt; settle it with the response, or drop it to give it back.
@@ -43,7 +46,11 @@ impl Gate {
     ) -> Option<Gate> {
         let key = BudgetKey::new(provider, base_url, key);
         let budget = Budget::open(&config.dir, &key, config.limits).ok()?;
-        Some(Gate { budget, tokens })
+        Some(Gate {
+            budget,
+            tokens,
+            show_wait: config.show_wait,
+        })
     }
 
     /// Waits for a grant; `log` hears each wait. A rate-limit failure when the budget frees
@@ -55,6 +62,13 @@ impl Gate {
     ) -> anyhow::Result<Option<Pass<'_>>> {
         let mut said = false;
         let got = self.budget.acquire(self.tokens, deadline, |wait: &Wait| {
+            if self.show_wait {
+                eprint!(
+                    "\r\x1b[2K⠿ waiting for the rate budget: {:.1}s ({})",
+                    wait.remaining().as_secs_f64(),
+                    wait.reason.describe()
+                );
+            }
             if !said {
                 log(format!(
                     "rate budget: waiting {:.1}s: {}",
@@ -64,6 +78,9 @@ impl Gate {
                 said = true;
             }
         });
+        if said && self.show_wait {
+            eprint!("\r\x1b[2K");
+        }
         match got {
             Ok(Acquired::Go(ticket)) => Ok(Some(Pass {
                 budget: &self.budget,

@@ -135,3 +135,26 @@ fn the_budget_file_holds_no_key() {
         "{text}"
     );
 }
+
+/// On a terminal, a wait for the budget shows as it counts down, then is cleared.
+#[test]
+fn a_wait_shows_on_a_terminal() {
+    let server = FakeServer::start(vec![
+        Reply::json(
+            429,
+            serde_json::json!({"error": {"message": "slow down", "type": "rate_limit_error"}}),
+        )
+        .with_header("Retry-After", "1"),
+        Reply::openai("fine"),
+    ]);
+    let env = TestEnv::new().with_server(&server);
+    env.run(&["--retries", "0", "hi"]).fails(6, "rate limited");
+    let (code, screen) = super::tty::on_a_tty(&env, &["--retries", "0", "hi"]);
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("waiting for the rate budget: ")
+            && screen.contains("the server asked to retry later"),
+        "{screen}"
+    );
+    assert!(screen.contains("fine"), "{screen}");
+}
