@@ -307,6 +307,9 @@ pub enum Command {
     },
     /// Review a change (git diff BASE...HEAD, uncommitted changes, or a diff on stdin) into findings
     Review(Box<ReviewArgs>),
+    /// Run many jobs (a JSON Lines file) as one provider batch at half price, or here
+    #[command(subcommand)]
+    Batch(BatchCommand),
     /// Print a shell completion script (or write all of them into --dir)
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -333,6 +336,57 @@ pub enum ConfigCommand {
     /// untrusted again. The trust is recorded (path and SHA-256 of the content) in the data
     /// dir. CI can set CELLMAGE_TRUST_PROJECT_CONFIG=1 instead.
     Trust,
+}
+
+/// `cellmage batch`: jobs sent as one asynchronous provider batch, or run here (`--local`).
+#[derive(Debug, Subcommand)]
+pub enum BatchCommand {
+    /// Resolve every job of a jobs file and submit them as one batch
+    ///
+    /// One JSON object a line: {"id", "prompt", and optionally "snippets", "persona",
+    /// "model", "system", "extract", "output", "write_files", "conversation", "schema",
+    /// "max_tokens", "temperature"}. Each job is resolved as the same single call would be
+    /// before anything is sent. Submitting a name again never creates a second batch.
+    Submit {
+        /// The jobs file (JSON Lines)
+        #[arg(value_name = "JOBS")]
+        jobs: PathBuf,
+        /// The batch's name [default: the jobs file's name without extension]
+        #[arg(long)]
+        name: Option<String>,
+        /// Run the jobs here as ordinary calls, through the shared rate budget
+        #[arg(long)]
+        local: bool,
+        /// Calls at once with --local
+        #[arg(
+            short = 'j',
+            long = "jobs",
+            value_name = "N",
+            default_value_t = 4,
+            requires = "local"
+        )]
+        workers: usize,
+    },
+    /// Show a batch's status
+    Status { name: String },
+    /// Wait until a batch has ended, polling with backoff
+    Wait {
+        name: String,
+        /// Seconds before the first poll; doubled each poll, at most 300
+        #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+        interval: f64,
+    },
+    /// Download the results and write each job's output; exit 12 unless every job succeeded
+    Collect {
+        name: String,
+        /// The summary as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a batch; jobs that finished can still be collected
+    Cancel { name: String },
+    /// List the batches
+    List,
 }
 
 /// `cellmage review`: one LLM call over a change, findings out, an optional gate.

@@ -30,6 +30,8 @@ pub enum Kind {
     /// Writing an output file or the conversation store failed: disk full, read-only,
     /// permission denied. (Reading a file the user named is `Usage`.)
     Io,
+    /// `cellmage batch collect`: some jobs failed, expired, were cancelled or cut off.
+    Batch,
     /// Ctrl-C, SIGTERM or SIGHUP.
     Interrupted,
 }
@@ -67,6 +69,10 @@ pub const TABLE: &[(u8, &str)] = &[
         "local I/O failure: cannot write an output file or the conversation store (disk full, read-only, permission denied)",
     ),
     (
+        12,
+        "batch incomplete: cellmage batch collect (or submit --local) wrote some jobs, but others failed, expired, were cancelled or cut off (each is listed with its reason)",
+    ),
+    (
         130,
         "interrupted (Ctrl-C, SIGTERM, SIGHUP); nothing recorded",
     ),
@@ -86,6 +92,7 @@ impl Kind {
             Kind::Rejected => 9,
             Kind::Gate => 10,
             Kind::Io => 11,
+            Kind::Batch => 12,
             Kind::Interrupted => 130,
         }
     }

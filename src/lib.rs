@@ -2,7 +2,9 @@
 //! the integration tests. `run::run` is one invocation.
 
 pub mod args;
+pub mod batch;
 pub mod bounded;
+pub mod budget;
 pub mod call;
 pub mod cli;
 pub mod commands;

@@ -453,6 +453,11 @@ pub fn build(
         },
         verbose: settings.output.verbose,
         proxies: settings.proxies.clone(),
+        rate: Some(crate::budget::RateConfig {
+            dir: settings.paths.data_dir.join("budget"),
+            limits: settings.rate_limit_for(&info.name),
+            show_wait: settings.output.spinner,
+        }),
     };
     Ok(Plan {
         request: ChatRequest {

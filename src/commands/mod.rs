@@ -1,5 +1,6 @@
 //! The subcommands: each prints what it is asked for, from the rooms that own the data.
 
+mod batch;
 pub mod completions;
 mod config;
 mod history;
@@ -29,6 +30,7 @@ pub fn dispatch(command: Command, settings: &Settings) -> Result<()> {
         Command::Man { dir } => man::run(dir.as_deref()),
         Command::History(action) => history::run(action, settings),
         Command::Review(args) => crate::review::run(&args, settings),
+        Command::Batch(action) => batch::run(action, settings),
     }
 }
 

@@ -36,6 +36,7 @@ pub fn connection(settings: &Settings) -> Connection {
         verbose: settings.output.verbose,
         hints: &HINTS,
         proxies: settings.proxies.clone(),
+        gate: None,
     }
 }
 

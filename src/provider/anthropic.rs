@@ -44,6 +44,9 @@ impl Provider for Anthropic {
     fn models(&self) -> &'static [ModelSpec] {
         MODELS
     }
+    fn batch(&self) -> Option<&'static dyn crate::batch::api::BatchApi> {
+        Some(&crate::batch::anthropic::Api)
+    }
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             vision: true,

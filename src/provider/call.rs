@@ -71,7 +71,37 @@ pub fn connection(endpoint: &Endpoint) -> Connection {
         verbose: endpoint.verbose,
         hints: &HINTS,
         proxies: endpoint.proxies.clone(),
+        gate: None,
     }
+}
+
+/// The shared rate budget of this endpoint and key, for a request of this size; none for
+/// offline providers or without a configured budget directory.
+fn gate(request: &Request, endpoint: &Endpoint) -> Option<crate::budget::Gate> {
+    let config = endpoint.rate.as_ref()?;
+    if endpoint.provider.capabilities().offline {
+        return None;
+    }
+    let key: String = request
+        .headers
+        .iter()
+        .filter_map(|(_, v)| match v {
+            transport::HeaderValue::Secret(s) => Some(s.expose()),
+            transport::HeaderValue::Plain(_) => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let tokens = request
+        .body
+        .as_ref()
+        .map_or(0, |b| crate::models::estimate_tokens(b));
+    crate::budget::Gate::open(
+        config,
+        endpoint.provider.name(),
+        &endpoint.base_url,
+        &key,
+        tokens,
+    )
 }
 
 /// The one-line warning owed before a key goes out unencrypted to another machine.
@@ -94,7 +124,11 @@ pub fn call(
     if let Some(warning) = plain_http_warning(endpoint) {
         eprintln!("{warning}");
     }
-    let sent = transport::send(request, &connection(endpoint), &mut |response| {
+    let conn = Connection {
+        gate: gate(request, endpoint),
+        ..connection(endpoint)
+    };
+    let sent = transport::send(request, &conn, &mut |response| {
         let mut state = StreamState::default();
         let read = if response.content_type.contains("text/event-stream") {
             read_stream(response, &mut state, sink, on_event)

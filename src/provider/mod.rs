@@ -280,6 +280,11 @@ pub trait Provider: Sync {
     fn key_for(&self) -> Option<&'static str> {
         None
     }
+    /// The provider's batch API (`cellmage batch`), if it has one; without, batches run
+    /// with `--local`.
+    fn batch(&self) -> Option<&'static dyn crate::batch::api::BatchApi> {
+        None
+    }
     /// The request URL from the base URL.
     fn url(&self, base: &str) -> String;
     /// The request headers, `key` being the real key or a redacted placeholder.
@@ -539,6 +544,8 @@ pub struct Endpoint {
     pub verbose: u8,
     /// Which proxy carries which URL.
     pub proxies: crate::transport::proxy::Proxies,
+    /// The shared rate budget's directory and client-side limits; `None`: no budget.
+    pub rate: Option<crate::budget::RateConfig>,
 }
 
 impl Endpoint {
@@ -833,6 +840,7 @@ mod tests {
             },
             verbose: 0,
             proxies: Default::default(),
+            rate: None,
         }
     }
 

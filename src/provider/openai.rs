@@ -95,6 +95,10 @@ impl Provider for Compatible {
         let message = v.pointer("/choices/0/message")?;
         reasoning_of(message).map(str::to_string)
     }
+    /// The Batch API is OpenAI's own; compatible servers run batches with `--local`.
+    fn batch(&self) -> Option<&'static dyn crate::batch::api::BatchApi> {
+        (self.default_base == Some(DEFAULT_BASE)).then_some(&crate::batch::openai::Api)
+    }
     fn missing_key_hint(&self) -> &'static str {
         self.missing_key_hint
     }

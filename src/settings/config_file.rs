@@ -52,6 +52,16 @@ pub struct ConfigFile {
     pub aliases: BTreeMap<String, String>,
     #[serde(default)]
     pub models: BTreeMap<String, ModelConfig>,
+    /// Client-side limits for servers that send no rate-limit headers.
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// `rate_limit = { rpm = N, tpm = N }`: requests and (estimated) tokens per minute.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
 }
 
 /// A `[models.NAME]` table: a model of its own, or overrides for a built-in one.
@@ -84,6 +94,8 @@ pub struct ModelConfig {
     pub prompt_caching: Option<bool>,
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// Client-side limits for this model (over the top-level `rate_limit`).
+    pub rate_limit: Option<RateLimit>,
     /// The key from `api_key_env` or `api_key_cmd`, filled in by `Settings::resolve`.
     #[serde(skip)]
     pub key: Option<KeySource>,
@@ -115,6 +127,7 @@ impl ModelConfig {
         take(&mut self.temperature, &over.temperature);
         take(&mut self.token_limit, &over.token_limit);
         take(&mut self.prompt_caching, &over.prompt_caching);
+        take(&mut self.rate_limit, &over.rate_limit);
         self.params.extend(over.params.clone());
         self
     }

@@ -24,7 +24,7 @@ mod trust;
 pub use key_command::key_from_command;
 pub use trust::{TRUST_VARIABLE, Untrusted, trust};
 
-pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, load_alias_file};
+pub use config_file::{ALIAS_FILES, ConfigFile, ModelConfig, RateLimit, load_alias_file};
 
 pub const DEFAULT_MODEL: &str = "gpt-4.1-mini";
 pub const DEFAULT_TIMEOUT_SECS: f64 = 120.0;
@@ -310,6 +310,8 @@ pub struct Settings {
     pub dry_run: bool,
     pub trim_history: bool,
     pub stdin_is_tty: bool,
+    /// The top-level `rate_limit` (project over user).
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// The config layers, lowest precedence first.
@@ -550,6 +552,7 @@ impl Settings {
             dry_run: ask.call.dry_run,
             trim_history: ask.trim_history,
             stdin_is_tty: env.stdin_is_tty,
+            rate_limit: layers.pick(|c| c.rate_limit).map(|s| s.value),
             source_vars: crate::context::Vars::capture(|name| env.get(name)),
             model,
             paths,
@@ -583,6 +586,21 @@ impl Settings {
             || (self.connection(provider).base.as_ref()).is_some_and(|b| b.source.said_now());
         if let Some(base) = carried.base_url.as_ref().filter(|_| !base_said) {
             self.api_base_flag = Some(Sourced::new(base.clone(), from()));
+        }
+    }
+
+    /// The client-side rate limits of a model: its table's `rate_limit`, else the top-level
+    /// one.
+    pub fn rate_limit_for(&self, model: &str) -> crate::budget::ClientLimits {
+        let limit = self
+            .models
+            .get(model)
+            .and_then(|m| m.rate_limit)
+            .or(self.rate_limit)
+            .unwrap_or_default();
+        crate::budget::ClientLimits {
+            rpm: limit.rpm,
+            tpm: limit.tpm,
         }
     }
 

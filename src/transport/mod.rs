@@ -149,6 +149,8 @@ pub struct Connection {
     pub hints: &'static Hints,
     /// Which proxy carries which URL.
     pub proxies: proxy::Proxies,
+    /// The shared rate budget each attempt waits for; `None`: no budget.
+    pub gate: Option<crate::budget::Gate>,
 }
 
 impl Connection {
@@ -342,6 +344,7 @@ fn send_with<T>(
             secrets: &secrets,
             any_status: reading.is_some(),
             method: reading.and_then(|r| r.method),
+            pass: None,
         };
         let err = match attempt.run(read) {
             Ok(value) => {
@@ -411,15 +414,23 @@ struct Attempt<'a> {
     /// Hand statuses that a retry cannot help to `read` (see [`Reading`]).
     any_status: bool,
     method: Option<&'static str>,
+    /// The rate budget's grant, settled once the response's headers are in.
+    pass: Option<crate::budget::Pass<'a>>,
 }
 
 impl Attempt<'_> {
     fn run<T>(
-        &self,
+        mut self,
         read: &mut dyn FnMut(Response<'_>) -> Result<T, AttemptError>,
     ) -> Result<T, AttemptError> {
         let (request, conn) = (self.request, self.conn);
         request.check_headers()?;
+        if let Some(gate) = &conn.gate {
+            let until = SystemTime::now() + self.deadline.saturating_duration_since(Instant::now());
+            self.pass = gate
+                .enter(until, &|line| conn.log(line))
+                .map_err(AttemptError::fatal)?;
+        }
         let mut hop = Hop {
             url: request.url.clone(),
             body: request.body.as_deref(),
@@ -446,6 +457,14 @@ impl Attempt<'_> {
                 "< {status} {content_type} ({} ms)",
                 sent.elapsed().as_millis()
             ));
+            let retry_after = retry::requested_wait(
+                header("retry-after"),
+                header("retry-after-ms"),
+                SystemTime::now(),
+            );
+            if let Some(pass) = self.pass.take() {
+                pass.settle(status, &headers, retry_after);
+            }
             if redirect::is_redirect(status) {
                 let target = redirect::target(&hop.url, status, header("location"), conn.hints)?;
                 if redirects >= request.follow_redirects {
@@ -459,11 +478,6 @@ impl Attempt<'_> {
             }
             let passed = self.any_status && !retry::retryable_status(status);
             if !(200..300).contains(&status) && !passed {
-                let retry_after = retry::requested_wait(
-                    header("retry-after"),
-                    header("retry-after-ms"),
-                    SystemTime::now(),
-                );
                 let body = read_limited(response.into_body().into_reader(), 64 * 1024);
                 return Err(AttemptError {
                     error: status_failure(status, &body, conn.hints).into(),

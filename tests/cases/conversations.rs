@@ -155,7 +155,10 @@ fn no_history_neither_loads_nor_records() {
     let server = FakeServer::start(vec![answer("A"), answer("B")]);
     let mut env = TestEnv::new().with_server(&server);
     env.run(&["--no-history", "alone"]).ok("A\n");
-    assert!(!env.data.exists(), "--no-history created files");
+    assert!(
+        !env.data.join("conversations").exists(),
+        "--no-history created files"
+    );
 
     env.set("CELLMAGE_CONVERSATION", "kv");
     let kv = [r#"{"format":"cellmage-conversation","version":1,"id":"i","name":"kv","created":"t"}"#,

@@ -69,6 +69,7 @@ fn connection() -> Connection {
         verbose: 0,
         hints: &HINTS,
         proxies: Default::default(),
+        gate: None,
     }
 }
 

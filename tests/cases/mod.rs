@@ -2,6 +2,8 @@
 
 mod anthropic;
 mod bad_input;
+mod batch;
+mod batch_fakes;
 mod caching;
 mod completions;
 mod context_guard;
@@ -33,6 +35,7 @@ mod projects;
 mod prompt;
 mod providers;
 mod proxies;
+mod rate_budget;
 mod reasoning;
 mod remote_requests;
 mod request;

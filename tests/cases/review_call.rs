@@ -167,7 +167,7 @@ fn a_review_loads_and_records_no_conversation() {
     assert!(run.stderr.contains("✓ fake-model • "), "{}", run.stderr);
     assert_eq!(server.request().messages().len(), 3, "system, diff, prompt");
     assert!(
-        !env.data.exists(),
+        !env.data.join("conversations").exists(),
         "nothing recorded under {}",
         env.data.display()
     );

@@ -32,6 +32,7 @@ fn connection(retries: u32) -> Connection {
         verbose: 0,
         hints: &HINTS,
         proxies: Default::default(),
+        gate: None,
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::common::{FakeServer, Reply, TestEnv};
 
 /// Runs cellmage with these arguments on a pseudo-terminal; returns what the terminal showed.
-fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {
+pub fn on_a_tty(env: &TestEnv, args: &[&str]) -> (i32, String) {
     on_a_tty_reading(env, args, None)
 }
 

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod batch_api;
 pub mod files;
 pub mod proxy;
+pub mod rate_limited;
+pub mod routed;
 pub mod server;
 pub mod tls;
 

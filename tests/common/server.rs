@@ -329,7 +329,7 @@ impl Drop for FakeServer {
     }
 }
 
-pub(super) fn read_request(conn: &mut TcpStream) -> Option<Recorded> {
+pub fn read_request(conn: &mut TcpStream) -> Option<Recorded> {
     let mut reader = BufReader::new(conn.try_clone().ok()?);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -455,7 +455,7 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
     true
 }
 
-pub(super) fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
+pub fn respond(conn: &mut TcpStream, reply: Reply, stop: &AtomicBool) {
     match reply {
         Reply::Drop | Reply::Refusing(..) => {}
         Reply::Raw(bytes) => {
